@@ -1,0 +1,69 @@
+# arena-stress: BPF arena stress tester.
+#   make deps    install the toolchain (Debian 12; adds bookworm-backports)
+#   make         build ./arena-stress
+#   make run     deps + build + the default run (needs root)
+#   make check   deps + build + every test (needs root)
+
+CLANG    ?= clang-19
+BPFTOOL  ?= bpftool
+CC       ?= cc
+ARCH     := x86
+OUT      := build
+CFLAGS   ?= -O2 -g -Wall -Wextra -Wno-unused-parameter
+CPPFLAGS += -Iuser -Istress -Ibpf -I$(OUT) -D_GNU_SOURCE
+LDLIBS   := -lbpf -lelf -lz -lpthread
+
+BPF_SRCS  := $(wildcard bpf/*.bpf.c)
+BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(OUT)/%.bpf.o,$(BPF_SRCS))
+SKELS     := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
+LIB_SRCS  := $(wildcard user/*.c) $(wildcard stress/*.c)
+LIB_SRCS  := $(filter-out user/main.c,$(LIB_SRCS))
+LIB_OBJS  := $(patsubst %.c,$(OUT)/%.o,$(LIB_SRCS))
+UNIT_SRCS := $(wildcard tests/unit_*.c)
+UNIT_BINS := $(patsubst tests/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
+
+.PHONY: all deps run check unit clean
+.DELETE_ON_ERROR:
+.SECONDARY:
+
+all: arena-stress
+
+deps:
+	@bash scripts/deps.sh
+
+$(OUT)/vmlinux.h:
+	@mkdir -p $(OUT)
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
+
+$(OUT)/%.bpf.o: bpf/%.bpf.c bpf/arena_stress.h $(OUT)/vmlinux.h
+	$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(OUT) -Ibpf -c $< -o $@
+
+$(OUT)/%.skel.h: $(OUT)/%.bpf.o
+	$(BPFTOOL) gen skeleton $< name $*_bpf > $@
+
+$(OUT)/%.o: %.c $(wildcard user/*.h stress/*.h) bpf/arena_stress.h $(SKELS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(OUT)/libarena-stress.a: $(LIB_OBJS)
+	$(AR) rcs $@ $^
+
+arena-stress: $(OUT)/user/main.o $(OUT)/libarena-stress.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(OUT)/tests/%: tests/%.c tests/unit.h $(OUT)/libarena-stress.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itests $(CFLAGS) -o $@ $< $(OUT)/libarena-stress.a $(LDLIBS)
+
+unit: $(UNIT_BINS)
+
+run: deps
+	$(MAKE) arena-stress
+	./arena-stress
+
+check: deps
+	$(MAKE) arena-stress unit
+	bash tests/run.sh
+
+clean:
+	rm -rf $(OUT) arena-stress

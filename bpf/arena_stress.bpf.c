@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * BPF side of arena-stress: allocate and free arena pages, check that fresh
+ * pages are zero, stamp each allocation with a token, and read/write the
+ * coherence nonces through the kernel mapping of the arena.
+ *
+ * All programs are SEC("syscall"): bpf_arena_alloc_pages/free_pages are
+ * sleepable-only kfuncs up to 6.18, and syscall programs are run from user
+ * threads with BPF_PROG_TEST_RUN, one call per op.
+ */
+#define BPF_NO_KFUNC_PROTOTYPES
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include "arena_stress.h"
+
+#define __arena __attribute__((address_space(1)))
+#define NUMA_NO_NODE (-1)
+
+void __arena *bpf_arena_alloc_pages(void *map, void __arena *addr, __u32 page_cnt,
+				    int node_id, __u64 flags) __ksym __weak;
+void bpf_arena_free_pages(void *map, void __arena *ptr, __u32 page_cnt) __ksym __weak;
+extern int bpf_iter_num_new(struct bpf_iter_num *it, int start, int end) __ksym __weak;
+extern int *bpf_iter_num_next(struct bpf_iter_num *it) __ksym __weak;
+extern void bpf_iter_num_destroy(struct bpf_iter_num *it) __ksym __weak;
+
+/* max_entries and map_flags (BPF_F_SEGV_ON_FAULT) are set by user space
+ * before load, from --pages and the scenario. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARENA);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 64);
+	__ulong(map_extra, AS_ARENA_BASE);
+} arena SEC(".maps");
+
+struct as_sweep sweep;
+
+static __always_inline volatile __u64 __arena *word(__u32 pgoff, __u32 off)
+{
+	return (volatile __u64 __arena *)(AS_ARENA_BASE + (__u64)pgoff * AS_PAGE_SIZE + off);
+}
+
+/* Zero-on-alloc oracle: the oracle half of every fresh page must be zero. */
+static __always_inline void check_fresh(struct as_op *op, __u32 pgoff, __u32 cnt)
+{
+	int i, w;
+
+	bpf_for(i, 0, cnt) {
+		if (i >= AS_MAX_ALLOC_CNT)
+			break;
+		bpf_for(w, 0, AS_ORACLE_BYTES / 8) {
+			__u64 v = *word(pgoff + i, w * 8);
+
+			if (!v)
+				continue;
+			if (!op->dirty_words) {
+				op->dirty_pgoff = pgoff + i;
+				op->dirty_off = w * 8;
+				op->dirty_val = v;
+			}
+			op->dirty_words++;
+		}
+	}
+}
+
+static __always_inline int do_alloc(struct as_op *op)
+{
+	void __arena *want = NULL, *got;
+	__u32 pgoff, cnt = op->cnt;
+	int i;
+
+	if (cnt == 0 || cnt > AS_MAX_ALLOC_CNT)
+		return -22;
+	if (op->pgoff != AS_ANY_PGOFF)
+		want = (void __arena *)(AS_ARENA_BASE + (__u64)op->pgoff * AS_PAGE_SIZE);
+	got = bpf_arena_alloc_pages(&arena, want, cnt, NUMA_NO_NODE, 0);
+	if (!got)
+		return -12;
+	pgoff = (__u32)(__u64)got / AS_PAGE_SIZE;
+	op->pgoff = pgoff;
+	if (op->inject & AS_INJ_DIRTY_ALLOC)
+		*word(pgoff, AS_ORACLE_BYTES - 8) = 0xbad;
+	check_fresh(op, pgoff, cnt);
+	bpf_for(i, 0, cnt) {
+		if (i >= AS_MAX_ALLOC_CNT)
+			break;
+		*word(pgoff + i, AS_OFF_TOKEN) = AS_TOKEN(op->gen, pgoff + i);
+	}
+	return 0;
+}
+
+static __always_inline int do_sweep(struct as_op *op)
+{
+	int p;
+
+	bpf_for(p, 0, op->cnt) {
+		if (p >= AS_MAX_PAGES)
+			break;
+		/* Reading a page the arena does not own gives 0 (exception
+		 * fixup), so free pages read as token 0. */
+		sweep.token[p] = *word(p, AS_OFF_TOKEN);
+		sweep.unonce[p] = *word(p, AS_OFF_UNONCE);
+		if (op->inject & AS_INJ_SWEEP_LIE)
+			sweep.unonce[p] ^= 1;
+		if (sweep.want[p])
+			*word(p, AS_OFF_BNONCE) = sweep.bnonce[p];
+	}
+	return 0;
+}
+
+SEC("syscall")
+int as_run(struct as_op *op)
+{
+	long ret = -22;
+
+	switch (op->op) {
+	case AS_OP_ALLOC:
+		ret = do_alloc(op);
+		break;
+	case AS_OP_FREE:
+		if (op->cnt == 0 || op->cnt > AS_MAX_PAGES)
+			break;
+		bpf_arena_free_pages(&arena,
+			(void __arena *)(AS_ARENA_BASE + (__u64)op->pgoff * AS_PAGE_SIZE), op->cnt);
+		ret = 0;
+		break;
+	case AS_OP_SWEEP:
+		ret = do_sweep(op);
+		break;
+	case AS_OP_PEEK:
+		op->peek_token = *word(op->pgoff, AS_OFF_TOKEN);
+		op->peek_unonce = *word(op->pgoff, AS_OFF_UNONCE);
+		ret = 0;
+		break;
+	case AS_OP_PROBE:
+		ret = 0;
+		break;
+	}
+	op->ret = ret;
+	return 0;
+}
+
+char _license[] SEC("license") = "GPL";

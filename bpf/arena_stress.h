@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Shared between the BPF programs (bpf/arena_stress.bpf.c) and the user-space
+ * engine: the page layout, the op block passed through BPF_PROG_TEST_RUN, and
+ * the sweep arrays.  Only fixed-width types, so both sides agree on layout.
+ */
+#ifndef ARENA_STRESS_H
+#define ARENA_STRESS_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+/* The arena is mapped at a 4 GiB-aligned address chosen at creation time
+ * (map_extra), as the kernel selftests do: then the low 32 bits of any arena
+ * address are pgoff << 12 in both the user and the BPF view. */
+#define AS_ARENA_BASE		(1ULL << 44)
+#define AS_PAGE_SIZE		4096
+#define AS_MAX_PAGES		8192	/* upper bound of --pages */
+#define AS_MAX_ALLOC_CNT	64	/* largest single bpf_arena_alloc_pages() */
+
+/*
+ * Page layout.  Offsets below AS_ORACLE_BYTES belong to the oracles: BPF
+ * writes the allocation token, the coherence sweep writes its nonces, and
+ * nothing else writes there, so a fresh page must be zero in that half.
+ * User threads scribble only at AS_SCRATCH_OFF and above.
+ */
+#define AS_OFF_TOKEN		0	/* BPF: token of the allocation */
+#define AS_OFF_UNONCE		8	/* sweep: user writes, BPF reads */
+#define AS_OFF_BNONCE		16	/* sweep: BPF writes, user reads */
+#define AS_ORACLE_BYTES		2048
+#define AS_SCRATCH_OFF		2048
+
+/* Token written into every allocated page: magic | generation | pgoff. */
+#define AS_TOKEN_MAGIC		0xA5ULL
+#define AS_TOKEN(gen, pgoff)	((AS_TOKEN_MAGIC << 56) | (((__u64)(gen) & 0xffffffffffULL) << 16) | ((__u64)(pgoff) & 0xffff))
+
+enum as_op_kind {
+	AS_OP_ALLOC = 1,	/* pgoff == AS_ANY_PGOFF: let the kernel choose */
+	AS_OP_FREE,
+	AS_OP_SWEEP,		/* coherence sweep over [0, cnt) */
+	AS_OP_PEEK,		/* read one page's oracle words (re-check) */
+	AS_OP_PROBE,		/* does this kernel have the arena kfuncs */
+};
+
+#define AS_ANY_PGOFF		0xffffffffU
+
+/* Injection flags (tests only): make an oracle see a known divergence. */
+#define AS_INJ_DIRTY_ALLOC	(1U << 0)	/* write before the zero check */
+#define AS_INJ_SWEEP_LIE	(1U << 1)	/* BPF reports a wrong user nonce */
+
+/* One BPF_PROG_TEST_RUN call; the kernel copies it back after the run. */
+struct as_op {
+	__u32 op;
+	__u32 pgoff;		/* in: page (AS_ANY_PGOFF = any); out: allocated page */
+	__u32 cnt;		/* pages */
+	__u32 inject;		/* AS_INJ_* */
+	__u64 gen;		/* in: generation for the token */
+	__s64 ret;		/* out: 0 ok, <0 -errno */
+	/* out, zero-on-alloc: first non-zero word found in a fresh page */
+	__u32 dirty_words;
+	__u32 dirty_pgoff;
+	__u32 dirty_off;
+	__u32 pad;
+	__u64 dirty_val;
+	/* out, AS_OP_PEEK */
+	__u64 peek_token;
+	__u64 peek_unonce;
+};
+
+/*
+ * Sweep arrays live in the BPF program's .bss (mmaped by the skeleton).
+ * in:  want[p]   = 1 if user space believes page p is allocated
+ *      bnonce[p] = what BPF must write at AS_OFF_BNONCE of page p
+ * out: token[p], unonce[p] = what BPF read through the kernel mapping
+ */
+struct as_sweep {
+	__u8  want[AS_MAX_PAGES];
+	__u64 bnonce[AS_MAX_PAGES];
+	__u64 token[AS_MAX_PAGES];
+	__u64 unonce[AS_MAX_PAGES];
+};
+
+#endif

@@ -1,0 +1,11 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef AS_SCENARIOS_H
+#define AS_SCENARIOS_H
+#include "engine.h"
+
+/* The one table of scenarios (stress/scenarios.c); one file each. */
+extern const struct as_scenario *const as_scenarios[];
+const struct as_scenario *as_find_scenario(const char *name);
+
+extern const struct as_scenario as_sc_fault_free;
+#endif

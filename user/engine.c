@@ -1,0 +1,728 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The engine: arena set-up, worker threads, quiesce points, BPF ops with the
+ * zero-on-alloc and post-free oracles attached, the coherence sweep with its
+ * independent re-check, the kernel watch and the coordinator loop.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "engine.h"
+#include "report.h"
+#include "arena_stress.skel.h"
+
+const char *const as_ctr_name[C__NR] = {
+	[C_ALLOC] = "alloc", [C_ALLOC_PAGES] = "alloc_pages", [C_ALLOC_FAIL] = "alloc_fail",
+	[C_FREE] = "free", [C_FREE_PAGES] = "free_pages", [C_UREAD] = "user_read",
+	[C_UWRITE] = "user_write", [C_USEGV] = "user_segv", [C_MADV] = "madvise",
+	[C_FAULTS] = "faults", [C_SWEEP] = "sweep", [C_SWEEP_PAGES] = "sweep_pages",
+	[C_SUSPECT] = "suspect",
+};
+
+_Atomic bool as_interrupted;
+__thread struct as_guard as_tls_guard;
+
+uint64_t as_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+uint64_t as_rand(struct as_worker *w)
+{
+	/* xorshift64* */
+	uint64_t x = w->rng;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	w->rng = x;
+	return x * 0x2545F4914F6CDD1DULL;
+}
+
+/* ---- guarded access to arena memory ---- */
+
+static void guard_handler(int sig, siginfo_t *si, void *uc)
+{
+	struct as_guard *g = &as_tls_guard;
+
+	(void)uc;
+	if (g->armed) {
+		g->armed = 0;
+		g->sig = sig;
+		g->addr = (uintptr_t)si->si_addr;
+		siglongjmp(g->jb, sig);
+	}
+	/* Not an arena access we guard: a bug in the tool. Die as usual. */
+	signal(sig, SIG_DFL);
+}
+
+void as_install_signal_guard(void)
+{
+	struct sigaction sa = {0};
+
+	sa.sa_sigaction = guard_handler;
+	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGSEGV, &sa, NULL);
+	sigaction(SIGBUS, &sa, NULL);
+}
+
+/* sigsetjmp without saving the mask (no syscall on the hot path);
+ * SA_NODEFER keeps the signal unblocked after the jump. */
+int as_guarded_read(volatile uint64_t *p, uint64_t *val)
+{
+	struct as_guard *g = &as_tls_guard;
+
+	if (sigsetjmp(g->jb, 0))
+		return g->sig;
+	g->armed = 1;
+	*val = *p;
+	g->armed = 0;
+	return 0;
+}
+
+int as_guarded_write(volatile uint64_t *p, uint64_t val)
+{
+	struct as_guard *g = &as_tls_guard;
+
+	if (sigsetjmp(g->jb, 0))
+		return g->sig;
+	g->armed = 1;
+	*p = val;
+	g->armed = 0;
+	return 0;
+}
+
+static volatile uint64_t *uword(struct as_run *r, uint32_t pgoff, uint32_t off)
+{
+	return (volatile uint64_t *)(r->base + (size_t)pgoff * AS_PAGE_SIZE + off);
+}
+
+void as_suspect(struct as_worker *w)
+{
+	w->ctr[C_SUSPECT]++;
+	atomic_fetch_add(&w->run->suspects, 1);
+	/* Park everybody now: a user worker's next MADV_DONTNEED would
+	 * otherwise heal the very PTE the sweep has to see. */
+	atomic_store(&w->run->quiesce, true);
+}
+
+int as_uread(struct as_worker *w, uint32_t pgoff, uint32_t off, uint64_t *val)
+{
+	struct as_page *pg = &w->run->pages[pgoff];
+	uint32_t s0 = atomic_load_explicit(&pg->state, memory_order_acquire);
+	int sig = as_guarded_read(uword(w->run, pgoff, off), val);
+
+	w->ctr[sig ? C_USEGV : C_UREAD]++;
+	/* The page was free when the read began (its free had returned) and the
+	 * read still returned the token of that freed allocation: user space
+	 * reached a page the arena dropped.  Ask for a sweep, which decides.
+	 * (A page being re-allocated reads 0 or its new token instead.) */
+	if (!sig && s0 == PS_FREE && off == AS_OFF_TOKEN && *val &&
+	    *val == __atomic_load_n(&pg->token, __ATOMIC_SEQ_CST) &&
+	    atomic_load(&pg->state) == PS_FREE)
+		as_suspect(w);
+	return sig;
+}
+
+int as_uwrite(struct as_worker *w, uint32_t pgoff, uint32_t off, uint64_t val)
+{
+	int sig = as_guarded_write(uword(w->run, pgoff, off), val);
+
+	w->ctr[sig ? C_USEGV : C_UWRITE]++;
+	return sig;
+}
+
+/* ---- workers and quiesce ---- */
+
+static void *worker_main(void *arg)
+{
+	struct as_worker *w = arg;
+
+	if (w->run->o->affinity == AS_AFF_SPREAD) {
+		/* Worker i on CPU i mod n: on 2 CPUs the BPF worker shares its
+		 * CPU with a user worker while others fault from the other CPU.
+		 * A fault's mutex_unlock then wakes the waiting free on the same
+		 * CPU, which preempts the faulting thread between dropping
+		 * arena->lock and installing the PTE: the race window opens
+		 * ~10x more often than with free scheduling (bench/README). */
+		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(w->id % (ncpu > 0 ? ncpu : 1), &set);
+		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	}
+	w->fn(w);
+	/* A worker that returns counts as parked for good. */
+	pthread_mutex_lock(&w->run->qlock);
+	w->run->parked++;
+	pthread_cond_broadcast(&w->run->qcond);
+	pthread_mutex_unlock(&w->run->qlock);
+	return NULL;
+}
+
+int as_spawn(struct as_run *r, bool bpf, void (*fn)(struct as_worker *w))
+{
+	struct as_worker *w;
+
+	if (r->nw >= (int)(sizeof(r->w) / sizeof(r->w[0])))
+		return -E2BIG;
+	w = aligned_alloc(64, (sizeof(*w) + 63) & ~63UL);
+	if (!w)
+		return -ENOMEM;
+	memset(w, 0, sizeof(*w));
+	w->run = r;
+	w->id = r->nw;
+	w->bpf = bpf;
+	w->fn = fn;
+	w->rng = (r->seed + 1) * 0x9E3779B97F4A7C15ULL + (uint64_t)(w->id + 1) * 0xD1B54A32D192ED03ULL;
+	if (!w->rng)
+		w->rng = 1;
+	r->w[r->nw++] = w;
+	if (pthread_create(&w->thread, NULL, worker_main, w)) {
+		r->nw--;
+		free(w);
+		return -EAGAIN;
+	}
+	return 0;
+}
+
+bool as_continue(struct as_worker *w)
+{
+	struct as_run *r = w->run;
+
+	if (atomic_load_explicit(&r->stop, memory_order_relaxed))
+		return false;
+	if (atomic_load_explicit(&r->quiesce, memory_order_acquire)) {
+		pthread_mutex_lock(&r->qlock);
+		r->parked++;
+		pthread_cond_broadcast(&r->qcond);
+		while (atomic_load(&r->quiesce) && !atomic_load(&r->stop))
+			pthread_cond_wait(&r->qcond, &r->qlock);
+		r->parked--;
+		pthread_mutex_unlock(&r->qlock);
+	}
+	return !atomic_load_explicit(&r->stop, memory_order_relaxed);
+}
+
+static void quiesce_begin(struct as_run *r)
+{
+	pthread_mutex_lock(&r->qlock);
+	atomic_store(&r->quiesce, true);
+	while (r->parked < r->nw)
+		pthread_cond_wait(&r->qcond, &r->qlock);
+	pthread_mutex_unlock(&r->qlock);
+}
+
+static void quiesce_end(struct as_run *r)
+{
+	pthread_mutex_lock(&r->qlock);
+	atomic_store(&r->quiesce, false);
+	pthread_cond_broadcast(&r->qcond);
+	pthread_mutex_unlock(&r->qlock);
+}
+
+/* ---- BPF ops ---- */
+
+int as_bpf_op(struct as_run *r, struct as_op *op)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, t, .ctx_in = op, .ctx_size_in = sizeof(*op));
+	int err = bpf_prog_test_run_opts(r->prog_fd, &t);
+
+	return err ? err : (int)op->ret;
+}
+
+static void violation(struct as_run *r, struct as_violation *v)
+{
+	v->t_ns = as_now_ns() - r->t0;
+	v->addr = (uint64_t)(uintptr_t)r->base + (uint64_t)v->pgoff * AS_PAGE_SIZE;
+	as_report_add(r->rep, v);
+	if (r->o->verbose || r->rep->nviol <= 3)
+		as_report_print_violation(stdout, r->rep, v);
+	if (r->rep->nviol == 4 && !r->o->verbose)
+		printf("(further violations are counted; -v prints each)\n");
+	fflush(stdout);
+	if (r->o->stop_on_violation)
+		atomic_store(&r->stop, true);
+}
+
+static void run_push(struct as_worker *w, uint32_t pgoff, uint32_t cnt)
+{
+	if (w->nruns == w->cap) {
+		uint32_t cap = w->cap ? w->cap * 2 : 64;
+		struct as_allocrun *n = realloc(w->runs, cap * sizeof(*n));
+
+		if (!n)
+			return;
+		w->runs = n;
+		w->cap = cap;
+	}
+	w->runs[w->nruns++] = (struct as_allocrun){pgoff, cnt};
+}
+
+static void hot_push(struct as_run *r, uint32_t pgoff)
+{
+	uint32_t h = atomic_fetch_add_explicit(&r->hot_head, 1, memory_order_relaxed);
+
+	atomic_store_explicit(&r->hot[h % AS_HOT_RING], pgoff, memory_order_relaxed);
+}
+
+uint32_t as_target(struct as_worker *w)
+{
+	return atomic_load_explicit(&w->run->target, memory_order_relaxed);
+}
+
+void as_set_target(struct as_run *r, uint32_t pgoff)
+{
+	atomic_store_explicit(&r->target, pgoff, memory_order_relaxed);
+}
+
+uint32_t as_hot_pick(struct as_worker *w)
+{
+	struct as_run *r = w->run;
+	uint32_t h = atomic_load_explicit(&r->hot_head, memory_order_relaxed);
+	uint32_t back = 1 + as_rand_below(w, 4);
+
+	if (h < back)
+		return as_rand_below(w, r->npages);
+	return atomic_load_explicit(&r->hot[(h - back) % AS_HOT_RING], memory_order_relaxed);
+}
+
+int as_alloc(struct as_worker *w, uint32_t pgoff, uint32_t cnt)
+{
+	struct as_run *r = w->run;
+	uint32_t me = w->id + 1, i, got;
+	struct as_op op = {0};
+	uint64_t gen;
+	int err;
+
+	if (pgoff != AS_ANY_PGOFF) {
+		if (pgoff + cnt > r->npages || pgoff == 0)
+			return -EINVAL;	/* uaddr 0 would mean "any" to the kernel */
+		for (i = 0; i < cnt; i++) {
+			uint32_t exp = PS_FREE;
+
+			if (!atomic_compare_exchange_strong(&r->pages[pgoff + i].state, &exp, me))
+				break;
+		}
+		if (i < cnt) {
+			while (i--) {
+				uint32_t exp = me;
+
+				atomic_compare_exchange_strong(&r->pages[pgoff + i].state, &exp, PS_FREE);
+			}
+			return -EBUSY;
+		}
+	}
+	gen = atomic_fetch_add_explicit(&r->gen, 1, memory_order_relaxed) + 1;
+	op.op = AS_OP_ALLOC;
+	op.pgoff = pgoff;
+	op.cnt = cnt;
+	op.gen = gen;
+	op.inject = r->o->inject & AS_INJ_DIRTY_ALLOC;
+	err = as_bpf_op(r, &op);
+	got = op.pgoff;
+	if (pgoff != AS_ANY_PGOFF && (err || got != pgoff)) {
+		for (i = 0; i < cnt; i++) {
+			uint32_t exp = me;
+
+			atomic_compare_exchange_strong(&r->pages[pgoff + i].state, &exp, PS_FREE);
+		}
+	}
+	if (err) {
+		w->ctr[C_ALLOC_FAIL]++;
+		return err;
+	}
+	for (i = 0; i < cnt; i++) {
+		struct as_page *pg = &r->pages[got + i];
+
+		/* state before token: a reader that sees the new token in
+		 * pg->token then sees the page owned (see as_uread) */
+		atomic_store(&pg->state, me);
+		pg->cnt_hint = cnt;
+		__atomic_store_n(&pg->token, AS_TOKEN(gen, got + i), __ATOMIC_SEQ_CST);
+	}
+	w->ctr[C_ALLOC]++;
+	w->ctr[C_ALLOC_PAGES] += cnt;
+	run_push(w, got, cnt);
+	hot_push(r, got);
+	if (op.dirty_words) {
+		struct as_violation v = {.kind = V_DIRTY_ALLOC, .pgoff = op.dirty_pgoff};
+
+		snprintf(v.saw, sizeof(v.saw),
+			 "fresh page (alloc of %u page(s) at page %u) had %u non-zero word(s) in its oracle half; "
+			 "first at offset %u = %#" PRIx64 "%s", cnt, got, op.dirty_words, op.dirty_off,
+			 (uint64_t)op.dirty_val, op.inject ? " [injected]" : "");
+		snprintf(v.classify, sizeof(v.classify), "the page allocator or a stale writer handed out a used page");
+		violation(r, &v);
+	}
+	return 0;
+}
+
+int as_free_run(struct as_worker *w, uint32_t idx, uint32_t n)
+{
+	struct as_run *r = w->run;
+	struct as_allocrun *ar = &w->runs[idx];
+	uint32_t pgoff = ar->pgoff, i, me = w->id + 1;
+	uint64_t before[AS_MAX_ALLOC_CNT], after[AS_MAX_ALLOC_CNT], t;
+	struct as_op op = {0};
+	bool have_pm = r->pagemap_fd >= 0 && n <= AS_MAX_ALLOC_CNT;
+	bool suspect = false;
+	int err;
+
+	if (!n || n > ar->cnt)
+		return -EINVAL;
+	/* Post-free oracle: sample this process's PTEs around the free.  A PTE
+	 * still present after the free is a suspect (another worker may have
+	 * re-allocated and faulted the page meanwhile), so it only asks for an
+	 * immediate coherence sweep, which decides. */
+	if (have_pm && as_pagemap_read(r->pagemap_fd, (uintptr_t)uword(r, pgoff, 0), n, before))
+		have_pm = false;
+	op.op = AS_OP_FREE;
+	op.pgoff = pgoff;
+	op.cnt = n;
+	err = as_bpf_op(r, &op);
+	if (err)
+		return err;
+	t = as_now_ns() - r->t0;
+	if (have_pm && as_pagemap_read(r->pagemap_fd, (uintptr_t)uword(r, pgoff, 0), n, after))
+		have_pm = false;
+	for (i = 0; i < n; i++) {
+		struct as_page *pg = &r->pages[pgoff + i];
+		uint32_t exp = me;
+
+		pg->free_ns = t;
+		pg->free_cnt = n;
+		pg->pte_before = have_pm && (before[i] & PM_PRESENT);
+		pg->pte_after = have_pm && (after[i] & PM_PRESENT);
+		pg->pfn_before = pg->pte_before ? before[i] & PM_PFN_MASK : 0;
+		suspect |= pg->pte_after;
+		atomic_compare_exchange_strong(&pg->state, &exp, PS_FREE);
+	}
+	w->ctr[C_FREE]++;
+	w->ctr[C_FREE_PAGES] += n;
+	if (n == ar->cnt) {
+		*ar = w->runs[--w->nruns];
+	} else {
+		ar->pgoff += n;
+		ar->cnt -= n;
+	}
+	if (suspect)
+		as_suspect(w);
+	return 0;
+}
+
+/* ---- the coherence sweep ---- */
+
+static const char *free_history(struct as_run *r, uint32_t p, uint64_t stale_pfn, char *buf, size_t len)
+{
+	struct as_page *pg = &r->pages[p];
+	const char *how;
+
+	if (!pg->free_cnt) {
+		snprintf(buf, len, "page never freed in this run");
+		return buf;
+	}
+	if (pg->pte_before && pg->pfn_before && pg->pfn_before == stale_pfn)
+		how = "the stale PTE was already there before this free: left by an earlier free of this address";
+	else if (pg->pte_before)
+		how = "a PTE was present when the free began and survived it: the zap skipped or missed it";
+	else if (pg->pte_after)
+		how = "PTE installed while the free ran (fault in flight across the free)";
+	else
+		how = "PTE installed after the free returned (a fault that took its page reference before the free "
+		      "and installed the PTE after it)";
+	snprintf(buf, len, "last free: page_cnt=%u at %.3fms; user PTE %s just before it, %s right after: %s",
+		 pg->free_cnt, pg->free_ns / 1e6, pg->pte_before ? "present" : "absent",
+		 pg->pte_after ? "present" : "absent", how);
+	return buf;
+}
+
+/* Independent re-check of one page: drop this process's PTE with
+ * MADV_DONTNEED, re-fault, and see whether user and BPF agree again. */
+static void confirm(struct as_run *r, struct as_violation *v, const struct as_view *view)
+{
+	uint32_t p = v->pgoff;
+	volatile uint64_t *u = uword(r, p, 0);
+	uint64_t pm = 0, val = 0, n2 = as_nonce(r->seed ^ 0xc0ffee, r->sweep_seq, p, 2);
+	char hist[300];
+	int sig;
+
+	v->pfn_user = view->pfn;
+	if (madvise((void *)u, AS_PAGE_SIZE, MADV_DONTNEED)) {
+		snprintf(v->classify, sizeof(v->classify), "MADV_DONTNEED failed: %s", strerror(errno));
+		return;
+	}
+	free_history(r, p, view->pfn, hist, sizeof(hist));
+	if (view->allocated) {
+		struct as_op op = {.op = AS_OP_PEEK, .pgoff = p};
+
+		sig = as_guarded_write(u + AS_OFF_UNONCE / 8, n2);
+		if (!sig && !as_bpf_op(r, &op))
+			sig = op.peek_unonce == n2 ? 0 : -1;
+		if (!as_pagemap_read(r->pagemap_fd, (uintptr_t)u, 1, &pm) && (pm & PM_PRESENT))
+			v->pfn_after = pm & PM_PFN_MASK;
+		v->confirmed = sig == 0 && v->pfn_after != v->pfn_user;
+		snprintf(v->classify, sizeof(v->classify), "%s; %s",
+			 sig == 0 ? "orphaned user PTE: MADV_DONTNEED + re-fault restored coherence"
+				  : "not restored by MADV_DONTNEED", hist);
+	} else {
+		sig = as_guarded_read(u, &val);
+		v->confirmed = view->segv_on_fault ? sig != 0 : true;
+		snprintf(v->classify, sizeof(v->classify), "%s; %s",
+			 v->confirmed ? "orphaned user PTE on a freed page: gone after MADV_DONTNEED"
+				      : "still readable after MADV_DONTNEED", hist);
+	}
+}
+
+int as_sweep(struct as_run *r)
+{
+	uint32_t n = r->npages, p;
+	struct as_sweep *sw = &r->skel->bss->sweep;
+	bool segv = r->sc->arena_flags & BPF_F_SEGV_ON_FAULT;
+	struct as_view *views;
+	uint64_t *pm0, *pm1;
+	struct as_op op = {0};
+	bool workers = !atomic_load(&r->stop);
+	int nviol = 0;
+
+	views = calloc(n, sizeof(*views));
+	pm0 = calloc(n, 8);
+	pm1 = calloc(n, 8);
+	if (!views || !pm0 || !pm1) {
+		free(views), free(pm0), free(pm1);
+		return -ENOMEM;
+	}
+	if (workers)
+		quiesce_begin(r);
+	r->sweep_seq++;
+	if (r->pagemap_fd >= 0)
+		as_pagemap_read(r->pagemap_fd, (uintptr_t)r->base, n, pm0);
+	for (p = 0; p < n; p++) {
+		struct as_view *v = &views[p];
+
+		v->allocated = atomic_load(&r->pages[p].state) != PS_FREE;
+		v->segv_on_fault = segv;
+		v->exp_token = r->pages[p].token;
+		v->pte_present = pm0[p] & PM_PRESENT;
+		v->pfn = pm0[p] & PM_PFN_MASK;
+		sw->want[p] = v->allocated;
+		if (v->allocated) {
+			v->unonce = as_nonce(r->seed, r->sweep_seq, p, 0);
+			v->bnonce = as_nonce(r->seed, r->sweep_seq, p, 1);
+			sw->bnonce[p] = v->bnonce;
+			v->uwrite_sig = as_guarded_write(uword(r, p, AS_OFF_UNONCE), v->unonce);
+		} else if (segv) {
+			/* Without SEGV_ON_FAULT a read would allocate the page. */
+			v->probed = true;
+			v->probe_sig = as_guarded_read(uword(r, p, AS_OFF_TOKEN), &v->probe_val);
+		}
+	}
+	op.op = AS_OP_SWEEP;
+	op.cnt = n;
+	op.inject = r->o->inject & AS_INJ_SWEEP_LIE;
+	if (as_bpf_op(r, &op) == 0) {
+		if (r->pagemap_fd >= 0)
+			as_pagemap_read(r->pagemap_fd, (uintptr_t)r->base, n, pm1);
+		for (p = 0; p < n; p++) {
+			struct as_view *v = &views[p];
+			struct as_violation viol = {0};
+
+			v->bpf_token = sw->token[p];
+			v->bpf_unonce = sw->unonce[p];
+			if (v->allocated) {
+				if (!v->uwrite_sig)
+					v->uread_sig = as_guarded_read(uword(r, p, AS_OFF_BNONCE), &v->user_bnonce);
+				v->pfn = pm1[p] & PM_PFN_MASK;
+			}
+			viol.kind = as_judge_page(v, viol.saw, sizeof(viol.saw));
+			if (viol.kind == V_NONE)
+				continue;
+			viol.pgoff = p;
+			if (op.inject)
+				strncat(viol.saw, " [injected]", sizeof(viol.saw) - strlen(viol.saw) - 1);
+			confirm(r, &viol, v);
+			violation(r, &viol);
+			nviol++;
+		}
+	}
+	r->w[0] ? r->w[0]->ctr[C_SWEEP]++ : 0;
+	r->w[0] ? r->w[0]->ctr[C_SWEEP_PAGES] += n : 0;
+	if (workers)
+		quiesce_end(r);
+	free(views), free(pm0), free(pm1);
+	return nviol;
+}
+
+/* ---- one scenario run ---- */
+
+/* Kernel watch: each new batch of splat lines is one violation, quoting them. */
+static void kernel_check(struct as_run *r, struct as_kwatch *kw)
+{
+	int before = kw->nlines;
+	struct as_violation v = {.kind = V_KERNEL};
+
+	if (kw->fd < 0 || as_kwatch_poll(kw) == before)
+		return;
+	snprintf(r->rep->kernel, sizeof(r->rep->kernel), "%s", kw->lines);
+	snprintf(v.saw, sizeof(v.saw), "%.300s", kw->lines);
+	violation(r, &v);
+}
+
+static void sum_counters(struct as_run *r, uint64_t *out)
+{
+	memset(out, 0, sizeof(uint64_t) * C__NR);
+	for (int i = 0; i < r->nw; i++)
+		for (int c = 0; c < C__NR; c++)
+			out[c] += r->w[i]->ctr[c];
+}
+
+static uint64_t minflt(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_minflt + ru.ru_majflt;
+}
+
+static void progress(struct as_run *r, const uint64_t *now, const uint64_t *prev, double dt, double t)
+{
+	fprintf(stderr, "[%-10s %6.1fs] alloc %7.0f/s  free %7.0f/s  faults %7.0f/s  reads %8.0f/s  segv %6.0f/s"
+		"  sweeps %4" PRIu64 "  violations %" PRIu64 "\n", r->sc->name, t,
+		(now[C_ALLOC] - prev[C_ALLOC]) / dt, (now[C_FREE] - prev[C_FREE]) / dt,
+		(now[C_FAULTS] - prev[C_FAULTS]) / dt, (now[C_UREAD] - prev[C_UREAD]) / dt,
+		(now[C_USEGV] - prev[C_USEGV]) / dt, now[C_SWEEP], r->rep->nviol);
+}
+
+int as_run_scenario(const struct as_scenario *sc, const struct as_opts *o, uint64_t seed,
+		    double duration_s, struct as_report *rep, char *why, size_t len)
+{
+	struct as_run *r;
+	struct as_kwatch kw = {.fd = -1};
+	uint64_t now_c[C__NR] = {0}, prev_c[C__NR] = {0}, flt0, t_end, t_sweep, t_prog, t_kw;
+	size_t sz;
+	int err, i;
+
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return AS_EXIT_USAGE;
+	r->sc = sc;
+	r->o = o;
+	r->seed = seed;
+	r->npages = o->pages;
+	r->rep = rep;
+	r->pagemap_fd = -1;
+	pthread_mutex_init(&r->qlock, NULL);
+	pthread_cond_init(&r->qcond, NULL);
+
+	r->skel = arena_stress_bpf__open();
+	if (!r->skel) {
+		snprintf(why, len, "cannot open the BPF object: %s", strerror(errno));
+		goto fail;
+	}
+	bpf_map__set_max_entries(r->skel->maps.arena, r->npages);
+	bpf_map__set_map_flags(r->skel->maps.arena, BPF_F_MMAPABLE | sc->arena_flags);
+	err = arena_stress_bpf__load(r->skel);
+	if (err) {
+		snprintf(why, len, "loading the BPF programs failed: %s (-v shows the verifier log)",
+			 strerror(-err));
+		goto fail;
+	}
+	r->prog_fd = bpf_program__fd(r->skel->progs.as_run);
+	r->base = bpf_map__initial_value(r->skel->maps.arena, &sz);
+	if (!r->base) {
+		snprintf(why, len, "libbpf did not map the arena");
+		goto fail;
+	}
+	r->pages = calloc(r->npages, sizeof(*r->pages));
+	if (!r->pages)
+		goto fail;
+	r->pagemap_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (!o->no_kwatch)
+		as_kwatch_open(&kw);
+
+	flt0 = minflt();
+	r->t0 = as_now_ns();
+	t_end = r->t0 + (uint64_t)(duration_s * 1e9);
+	t_sweep = r->t0 + o->sweep_ms * 1000000ULL;
+	t_prog = r->t0 + 1000000000ULL;
+	t_kw = r->t0 + 100000000ULL;
+	err = sc->start(r);
+	if (err) {
+		snprintf(why, len, "starting the scenario failed: %s", strerror(-err));
+		atomic_store(&r->stop, true);
+	}
+	while (!atomic_load(&r->stop)) {
+		uint64_t now = as_now_ns();
+		struct timespec ts = {0, 200000};
+
+		if (now >= t_end || atomic_load(&as_interrupted))
+			break;
+		if (atomic_load(&r->suspects) || now >= t_sweep) {
+			atomic_store(&r->suspects, 0);
+			as_sweep(r);
+			t_sweep = as_now_ns() + o->sweep_ms * 1000000ULL;
+		}
+		if (now >= t_kw) {
+			kernel_check(r, &kw);
+			t_kw = now + 100000000ULL;
+		}
+		if (now >= t_prog) {
+			sum_counters(r, now_c);
+			now_c[C_FAULTS] = minflt() - flt0;
+			if (duration_s >= 2 || o->verbose)
+				progress(r, now_c, prev_c, 1.0, (now - r->t0) / 1e9);
+			memcpy(prev_c, now_c, sizeof(now_c));
+			t_prog += 1000000000ULL;
+		}
+		nanosleep(&ts, NULL);
+	}
+	rep->interrupted = atomic_load(&as_interrupted);
+	atomic_store(&r->stop, true);
+	quiesce_end(r);
+	for (i = 0; i < r->nw; i++)
+		pthread_join(r->w[i]->thread, NULL);
+	r->elapsed_ns = as_now_ns() - r->t0;
+	if (!err && !(o->stop_on_violation && rep->nviol))
+		as_sweep(r);	/* final sweep, all workers gone */
+	kernel_check(r, &kw);
+	as_kwatch_close(&kw);
+	sum_counters(r, r->totals);
+	r->totals[C_FAULTS] = minflt() - flt0;
+	memcpy(rep->ctr, r->totals, sizeof(r->totals));
+	rep->nctr = C__NR;
+	rep->ctr_name = as_ctr_name;
+	rep->duration_s = r->elapsed_ns / 1e9;
+	rep->status = err ? AS_FAILED : AS_RAN;
+	if (err)
+		snprintf(rep->why, sizeof(rep->why), "%s", why);
+	for (i = 0; i < r->nw; i++) {
+		free(r->w[i]->runs);
+		free(r->w[i]);
+	}
+	close(r->pagemap_fd);
+	free(r->pages);
+	arena_stress_bpf__destroy(r->skel);
+	free(r);
+	return err ? AS_EXIT_USAGE : 0;
+fail:
+	rep->status = AS_FAILED;
+	snprintf(rep->why, sizeof(rep->why), "%s", why);
+	arena_stress_bpf__destroy(r->skel);
+	free(r->pages);
+	free(r);
+	return AS_EXIT_USAGE;
+}

@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The arena-stress engine: one run of one scenario on one fresh arena.
+ *
+ * A run owns the BPF skeleton (and so the arena), a page-state table shared
+ * by all workers, the worker threads the scenario starts, the quiesce
+ * machinery the coherence sweep needs, and the violations found.
+ */
+#ifndef AS_ENGINE_H
+#define AS_ENGINE_H
+
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <linux/bpf.h>
+#include "arena_stress.h"
+#include "opts.h"
+#include "oracle.h"
+
+struct arena_stress_bpf;
+struct as_run;
+
+/* Counters, one set per worker (cache-line separated), summed for reports. */
+enum as_ctr {
+	C_ALLOC, C_ALLOC_PAGES, C_ALLOC_FAIL, C_FREE, C_FREE_PAGES,
+	C_UREAD, C_UWRITE, C_USEGV, C_MADV, C_FAULTS,
+	C_SWEEP, C_SWEEP_PAGES, C_SUSPECT,
+	C__NR
+};
+extern const char *const as_ctr_name[C__NR];
+
+/* Page state: 0 = free; otherwise the owning worker's id + 1. */
+#define PS_FREE		0u
+
+struct as_page {
+	_Atomic uint32_t state;
+	uint32_t cnt_hint;	/* pages in the allocation that contains it */
+	uint64_t token;		/* token BPF wrote at allocation */
+	/* What the last free of this page saw (for classification). */
+	uint64_t free_ns;	/* when it was freed (ns since run start) */
+	uint32_t free_cnt;	/* page_cnt of that free */
+	uint8_t  pte_before;	/* user PTE present just before that free */
+	uint8_t  pte_after;	/* user PTE present right after it */
+	uint64_t pfn_before;	/* PFN of the user PTE just before that free */
+};
+
+struct as_allocrun { uint32_t pgoff, cnt; };
+
+/* One worker thread (BPF churn or user side).  Scenario code gets this. */
+struct as_worker {
+	struct as_run *run;
+	int id;			/* 0.. */
+	bool bpf;		/* true: BPF churn worker */
+	pthread_t thread;
+	uint64_t rng;
+	void (*fn)(struct as_worker *w);
+	/* BPF workers: allocations this worker owns */
+	struct as_allocrun *runs;
+	uint32_t nruns, cap;
+	uint64_t ctr[C__NR] __attribute__((aligned(64)));
+};
+
+/* Per-thread guard for touching arena memory: SIGSEGV/SIGBUS inside it
+ * jumps back instead of killing the tool. */
+struct as_guard {
+	sigjmp_buf jb;
+	volatile sig_atomic_t armed;
+	volatile uintptr_t addr;
+	volatile int sig;
+};
+extern __thread struct as_guard as_tls_guard;
+
+struct as_scenario {
+	const char *name;
+	const char *summary;
+	bool unsafe;		/* may crash a kernel: host needs --unsafe */
+	uint32_t arena_flags;	/* extra map flags, e.g. BPF_F_SEGV_ON_FAULT */
+	/* Returns 0 when supported, else fills why. */
+	int (*probe)(const struct as_opts *o, char *why, size_t len);
+	/* Starts workers with as_spawn(); the engine drives the rest. */
+	int (*start)(struct as_run *r);
+};
+
+#define AS_HOT_RING 64
+
+struct as_run {
+	const struct as_scenario *sc;
+	const struct as_opts *o;
+	struct arena_stress_bpf *skel;
+	int prog_fd;
+	char *base;			/* user mapping of the arena */
+	uint32_t npages;
+	uint64_t seed;
+	uint64_t t0;			/* ns, monotonic */
+	struct as_page *pages;
+	int pagemap_fd;
+
+	struct as_worker *w[64];
+	int nw;
+
+	_Atomic bool stop;
+	_Atomic bool quiesce;
+	_Atomic int parked;
+	_Atomic uint64_t suspects;	/* post-free checks that asked for a sweep */
+	pthread_mutex_t qlock;
+	pthread_cond_t qcond;
+
+	_Atomic uint64_t gen;
+	_Atomic uint32_t hot[AS_HOT_RING];	/* recently allocated pages */
+	_Atomic uint32_t hot_head;
+	_Atomic uint32_t target;		/* page a BPF worker is freeing now */
+
+	struct as_report *rep;		/* where violations go */
+	uint64_t sweep_seq;
+	uint64_t totals[C__NR];		/* summed at the end */
+	uint64_t elapsed_ns;
+	bool interrupted;
+};
+
+/* Engine API for scenarios. */
+int as_spawn(struct as_run *r, bool bpf, void (*fn)(struct as_worker *w));
+bool as_continue(struct as_worker *w);		/* false: stop; parks on quiesce */
+uint64_t as_rand(struct as_worker *w);
+static inline uint32_t as_rand_below(struct as_worker *w, uint32_t n)
+{
+	return n ? (uint32_t)(as_rand(w) % n) : 0;
+}
+uint64_t as_now_ns(void);
+
+/* BPF ops (run through BPF_PROG_TEST_RUN) with their oracles applied. */
+int as_bpf_op(struct as_run *r, struct as_op *op);
+int as_alloc(struct as_worker *w, uint32_t pgoff, uint32_t cnt);	/* pgoff or AS_ANY_PGOFF */
+int as_free_run(struct as_worker *w, uint32_t idx, uint32_t npages);	/* free a prefix of owned run idx */
+uint32_t as_hot_pick(struct as_worker *w);
+uint32_t as_target(struct as_worker *w);	/* page a BPF worker frees next */
+void as_set_target(struct as_run *r, uint32_t pgoff);
+void as_suspect(struct as_worker *w);		/* ask for an immediate sweep */
+
+/* User-side guarded access; return 0 or the signal number. */
+int as_uread(struct as_worker *w, uint32_t pgoff, uint32_t off, uint64_t *val);
+int as_uwrite(struct as_worker *w, uint32_t pgoff, uint32_t off, uint64_t val);
+int as_guarded_read(volatile uint64_t *p, uint64_t *val);
+int as_guarded_write(volatile uint64_t *p, uint64_t val);
+
+void as_install_signal_guard(void);
+
+/* One run of one scenario; fills rep. Returns 0, or 2 on set-up error (why). */
+int as_run_scenario(const struct as_scenario *sc, const struct as_opts *o,
+		    uint64_t seed, double duration_s, struct as_report *rep,
+		    char *why, size_t len);
+
+/* Quiesce all workers, run the coherence sweep, resume.  Exposed for tests. */
+int as_sweep(struct as_run *r);
+
+extern _Atomic bool as_interrupted;
+
+#endif

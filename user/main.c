@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: GPL-2.0
+/* arena-stress: command line, environment checks, the run loop, reports. */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include "engine.h"
+#include "report.h"
+#include "scenarios.h"
+
+static int verbose;
+
+static int libbpf_print(enum libbpf_print_level lvl, const char *fmt, va_list ap)
+{
+	if (lvl == LIBBPF_DEBUG && verbose < 2)
+		return 0;
+	if (lvl != LIBBPF_WARN && !verbose)
+		return 0;
+	return verbose ? vfprintf(stderr, fmt, ap) : 0;
+}
+
+/* Can this machine run arena scenarios at all?  0, or fills why. */
+static int env_check(char *why, size_t len)
+{
+	struct btf *btf;
+	int fd;
+
+	if (geteuid() != 0) {
+		snprintf(why, len, "needs root: BPF arena maps, sleepable BPF programs and pagemap PFNs "
+			 "need CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN (try: sudo ./arena-stress)");
+		return -1;
+	}
+	btf = btf__load_vmlinux_btf();
+	if (!btf) {
+		snprintf(why, len, "kernel BTF not available (/sys/kernel/btf/vmlinux): needs CONFIG_DEBUG_INFO_BTF");
+		return -1;
+	}
+	if (btf__find_by_name_kind(btf, "bpf_arena_alloc_pages", BTF_KIND_FUNC) < 0 ||
+	    btf__find_by_name_kind(btf, "bpf_arena_free_pages", BTF_KIND_FUNC) < 0) {
+		btf__free(btf);
+		snprintf(why, len, "kernel has no bpf_arena_alloc_pages/free_pages kfuncs (BPF arena needs Linux 6.9+)");
+		return -1;
+	}
+	btf__free(btf);
+	LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = BPF_F_MMAPABLE, .map_extra = AS_ARENA_BASE);
+	fd = bpf_map_create(BPF_MAP_TYPE_ARENA, "as_probe", 0, 0, 1, &mo);
+	if (fd < 0) {
+		int e = errno;
+
+		snprintf(why, len, "cannot create a BPF arena map: %s%s", strerror(e),
+			 e == EPERM ? " (unprivileged BPF, lockdown or a seccomp/LSM policy?)"
+			 : e == EINVAL ? " (kernel without BPF_MAP_TYPE_ARENA; needs Linux 6.9+ and CONFIG_BPF_SYSCALL, MMU)" : "");
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/* Why this scenario cannot run here, or NULL. */
+static const char *scenario_skip(const struct as_scenario *sc, const struct as_opts *o, char *why, size_t len)
+{
+	if (sc->unsafe && !o->unsafe) {
+		snprintf(why, len, "may crash the kernel: run with --unsafe, or inside the VM runner");
+		return why;
+	}
+	if (sc->probe && sc->probe(o, why, len))
+		return why;
+	return NULL;
+}
+
+static void on_sigint(int sig)
+{
+	(void)sig;
+	if (atomic_load(&as_interrupted))
+		_exit(130);	/* second Ctrl-C: leave at once */
+	atomic_store(&as_interrupted, true);
+}
+
+int main(int argc, char **argv)
+{
+	static struct as_report reps[AS_MAX_SCEN];
+	const struct as_scenario *run[AS_MAX_SCEN];
+	struct as_opts o;
+	char err[512], why[512], envwhy[512] = "";
+	int nrun = 0, nrep = 0, code, i, runnable = 0;
+	bool env_ok;
+	struct utsname un;
+
+	code = as_parse_opts(argc, argv, &o, err, sizeof(err));
+	if (code) {
+		fprintf(stderr, "arena-stress: %s\n", err);
+		return code;
+	}
+	if (o.help) {
+		as_usage(stdout);
+		return 0;
+	}
+	verbose = o.verbose;
+	libbpf_set_print(libbpf_print);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	uname(&un);
+
+	for (i = 0; i < o.nscen; i++) {
+		const struct as_scenario *sc = as_find_scenario(o.scen[i]);
+
+		if (!sc) {
+			fprintf(stderr, "arena-stress: unknown scenario '%s' for --scenario (see --list)\n", o.scen[i]);
+			return AS_EXIT_USAGE;
+		}
+		run[nrun++] = sc;
+	}
+	if (!nrun)
+		for (i = 0; as_scenarios[i] && nrun < AS_MAX_SCEN; i++)
+			run[nrun++] = as_scenarios[i];
+
+	env_ok = env_check(envwhy, sizeof(envwhy)) == 0;
+	if (o.list) {
+		printf("%-14s %-11s %s\n", "scenario", "here", "what it does");
+		for (i = 0; as_scenarios[i]; i++) {
+			const struct as_scenario *sc = as_scenarios[i];
+			const char *skip = env_ok ? scenario_skip(sc, &o, why, sizeof(why)) : envwhy;
+
+			printf("%-14s %-11s %s%s%s%s\n", sc->name, skip ? "unavailable" : "runs",
+			       sc->summary, sc->unsafe ? " [unsafe]" : "", skip ? "\n               reason: " : "",
+			       skip ? skip : "");
+		}
+		return 0;
+	}
+	if (!env_ok) {
+		fprintf(stderr, "arena-stress: %s\n", envwhy);
+		return AS_EXIT_USAGE;
+	}
+	if (!o.seed_set)
+		o.seed = ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid() ^ (uint64_t)clock();
+	as_install_signal_guard();
+	signal(SIGINT, on_sigint);
+	signal(SIGTERM, on_sigint);
+
+	for (i = 0; i < nrun; i++)
+		runnable += !scenario_skip(run[i], &o, why, sizeof(why));
+	printf("arena-stress: kernel %s, seed %" PRIu64 ", %u pages, %d BPF + %d user threads, %.1fs\n",
+	       un.release, o.seed, o.pages, o.bpf_threads, o.user_threads, o.duration);
+
+	for (i = 0; i < nrun && !atomic_load(&as_interrupted); i++) {
+		struct as_report *rep = &reps[nrep++];
+		const char *skip = scenario_skip(run[i], &o, why, sizeof(why));
+
+		as_report_init(rep, run[i]->name, o.seed);
+		if (skip) {
+			rep->status = AS_SKIPPED;
+			snprintf(rep->why, sizeof(rep->why), "%s", skip);
+			printf("SKIP %s: %s\n", run[i]->name, skip);
+			continue;
+		}
+		if (o.verbose)
+			printf("== %s: %s\n", run[i]->name, run[i]->summary);
+		as_run_scenario(run[i], &o, o.seed, o.duration / (runnable ? runnable : 1), rep, why, sizeof(why));
+		if (rep->status == AS_FAILED)
+			fprintf(stderr, "arena-stress: %s: %s\n", run[i]->name, rep->why);
+	}
+
+	as_report_table(stdout, reps, nrep);
+	{
+		bool splat = false, viol = false, failed = false, ran = false;
+
+		for (i = 0; i < nrep; i++) {
+			splat |= reps[i].by_kind[V_KERNEL] > 0;
+			viol |= reps[i].nviol > 0;
+			failed |= reps[i].status == AS_FAILED;
+			ran |= reps[i].status == AS_RAN;
+		}
+		code = splat ? AS_EXIT_SPLAT : viol ? AS_EXIT_VIOLATION : failed ? AS_EXIT_USAGE
+		     : !ran ? AS_EXIT_SKIPPED : AS_EXIT_CLEAN;
+	}
+	if (atomic_load(&as_interrupted))
+		printf("interrupted: report covers the time run so far\n");
+	printf("result: %s (exit %d)\n", code == 0 ? "clean" : code == 1 ? "VIOLATIONS FOUND"
+	       : code == 3 ? "KERNEL SPLAT" : code == 4 ? "nothing ran" : "error", code);
+	if (o.json) {
+		FILE *f = strcmp(o.json, "-") ? fopen(o.json, "w") : stdout;
+
+		if (!f || as_report_json(f, reps, nrep, un.release, code)) {
+			fprintf(stderr, "arena-stress: cannot write --json %s: %s\n", o.json, strerror(errno));
+			return AS_EXIT_USAGE;
+		}
+		if (f != stdout)
+			fclose(f);
+	}
+	return code;
+}

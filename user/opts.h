@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef AS_OPTS_H
+#define AS_OPTS_H
+#include <stdbool.h>
+#include <stdint.h>
+#include <stddef.h>
+#include <stdio.h>
+
+/* Exit codes (documented in README and --help). */
+enum {
+	AS_EXIT_CLEAN = 0,	/* ran, no violation, kernel quiet */
+	AS_EXIT_VIOLATION = 1,	/* at least one oracle fired */
+	AS_EXIT_USAGE = 2,	/* bad option, not root, no BPF/arena support */
+	AS_EXIT_SPLAT = 3,	/* the kernel logged a BUG/WARNING/Oops/... */
+	AS_EXIT_SKIPPED = 4,	/* nothing could run on this kernel */
+};
+
+#define AS_MAX_SCEN 32
+
+enum { AS_AFF_SPREAD = 0, AS_AFF_NONE = 1 };
+
+struct as_opts {
+	const char *scen[AS_MAX_SCEN];
+	int nscen;
+	bool list;
+	bool help;
+	double duration;	/* total seconds, split over scenarios */
+	bool duration_set;
+	uint64_t seed;
+	bool seed_set;
+	uint32_t pages;
+	int bpf_threads;
+	int user_threads;
+	const char *json;	/* path, or "-" for stdout */
+	int verbose;
+	bool unsafe;
+	bool stop_on_violation;
+	uint32_t sweep_ms;	/* periodic coherence sweep interval */
+	bool no_kwatch;		/* do not watch the kernel log (tests) */
+	int affinity;		/* AS_AFF_* */
+	uint32_t inject;	/* AS_INJ_* (tests: prove the oracles fire) */
+};
+
+void as_opts_defaults(struct as_opts *o);
+/* 0 ok; AS_EXIT_USAGE with a one-line message in err. */
+int as_parse_opts(int argc, char **argv, struct as_opts *o, char *err, size_t len);
+void as_usage(FILE *f);
+#endif

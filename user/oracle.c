@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The oracles' decision logic, pagemap access and the kernel-log watch. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "oracle.h"
+
+const char *const as_vkind_name[V__NR] = {
+	[V_NONE] = "none",
+	[V_COHERENCE] = "coherence",
+	[V_STALE_FREE] = "stale-free-mapping",
+	[V_TOKEN] = "bpf-token",
+	[V_UNREACHABLE] = "unreachable-page",
+	[V_DIRTY_ALLOC] = "dirty-alloc",
+	[V_KERNEL] = "kernel-splat",
+	[V_SIGNAL] = "unexpected-signal",
+};
+
+uint64_t as_nonce(uint64_t seed, uint64_t sweep, uint32_t pgoff, int dir)
+{
+	/* splitmix64 of the inputs; never 0, never a token (top byte 0xA5). */
+	uint64_t z = seed ^ (sweep * 0x9E3779B97F4A7C15ULL) ^ ((uint64_t)pgoff << 1) ^ (uint64_t)dir;
+
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+	z ^= z >> 31;
+	z &= ~(0xffULL << 56);
+	return z | (0x5aULL << 56);
+}
+
+enum as_vkind as_judge_page(const struct as_view *v, char *why, size_t len)
+{
+	if (v->allocated) {
+		if (v->uwrite_sig || v->uread_sig) {
+			snprintf(why, len, "allocated page: user %s took signal %d",
+				 v->uwrite_sig ? "write" : "read",
+				 v->uwrite_sig ? v->uwrite_sig : v->uread_sig);
+			return V_UNREACHABLE;
+		}
+		if (v->bpf_token != v->exp_token) {
+			snprintf(why, len, "BPF reads token %#" PRIx64 ", it wrote %#" PRIx64,
+				 v->bpf_token, v->exp_token);
+			return V_TOKEN;
+		}
+		if (v->bpf_unonce != v->unonce || v->user_bnonce != v->bnonce) {
+			snprintf(why, len,
+				 "user wrote %#" PRIx64 ", BPF read %#" PRIx64 "; BPF wrote %#" PRIx64
+				 ", user read %#" PRIx64,
+				 v->unonce, v->bpf_unonce, v->bnonce, v->user_bnonce);
+			return V_COHERENCE;
+		}
+		return V_NONE;
+	}
+	/* A free page: nothing in user space may still map it. */
+	if (v->probed && v->segv_on_fault && v->probe_sig == 0) {
+		snprintf(why, len, "free page readable from user space (read %#" PRIx64
+			 "), BPF reads %#" PRIx64 "; PTE %s pfn %#" PRIx64,
+			 v->probe_val, v->bpf_token, v->pte_present ? "present" : "absent", v->pfn);
+		return V_STALE_FREE;
+	}
+	if (v->pte_present) {
+		snprintf(why, len, "free page still has a user PTE (pfn %#" PRIx64 ")", v->pfn);
+		return V_STALE_FREE;
+	}
+	return V_NONE;
+}
+
+int as_pagemap_read(int fd, uintptr_t vaddr, uint32_t n, uint64_t *out)
+{
+	size_t want = (size_t)n * 8;
+	ssize_t got = pread(fd, out, want, (off_t)(vaddr / 4096) * 8);
+
+	return got == (ssize_t)want ? 0 : -1;
+}
+
+/* ---- kernel watch ---- */
+
+static const char *const splat_pat[] = {
+	"BUG:", "BUG ", "WARNING:", "Oops", "Bad page", "Bad rss-counter",
+	"bad pmd", "list_add corruption", "list_del corruption", "list corruption",
+	"hung task", "blocked for more than", "general protection fault",
+	"Kernel panic", "refcount_t:", "UBSAN:", "KASAN:",
+};
+
+bool as_kmsg_match(const char *line)
+{
+	/* /dev/kmsg records are "prio,seq,ts,flags;message"; match the message. */
+	const char *msg = strchr(line, ';');
+
+	msg = msg ? msg + 1 : line;
+	for (size_t i = 0; i < sizeof(splat_pat) / sizeof(splat_pat[0]); i++)
+		if (strstr(msg, splat_pat[i]))
+			return true;
+	return false;
+}
+
+long as_read_long(const char *path)
+{
+	char buf[64];
+	FILE *f = fopen(path, "r");
+	long v = -1;
+
+	if (!f)
+		return -1;
+	if (fgets(buf, sizeof(buf), f))
+		v = strtol(buf, NULL, 10);
+	fclose(f);
+	return v;
+}
+
+int as_kwatch_open(struct as_kwatch *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (k->fd >= 0)
+		lseek(k->fd, 0, SEEK_END);
+	k->warn0 = as_read_long("/sys/kernel/warn_count");
+	k->oops0 = as_read_long("/sys/kernel/oops_count");
+	k->taint0 = as_read_long("/proc/sys/kernel/tainted");
+	return k->fd >= 0 ? 0 : -errno;
+}
+
+static void kw_add(struct as_kwatch *k, const char *s)
+{
+	size_t n = strlen(s);
+
+	k->nlines++;
+	if (k->len + n + 2 >= sizeof(k->lines))
+		return;
+	memcpy(k->lines + k->len, s, n);
+	k->len += n;
+	k->lines[k->len++] = '\n';
+	k->lines[k->len] = 0;
+}
+
+int as_kwatch_poll(struct as_kwatch *k)
+{
+	char rec[2048], msg[300];
+	long v;
+
+	while (k->fd >= 0) {
+		ssize_t n = read(k->fd, rec, sizeof(rec) - 1);
+
+		if (n < 0) {
+			if (errno == EPIPE)	/* overwritten records: keep reading */
+				continue;
+			break;
+		}
+		rec[n] = 0;
+		if (as_kmsg_match(rec)) {
+			char *m = strchr(rec, ';');
+			char *nl;
+
+			snprintf(msg, sizeof(msg), "kmsg: %.280s", m ? m + 1 : rec);
+			if ((nl = strchr(msg, '\n')))
+				*nl = 0;
+			kw_add(k, msg);
+		}
+	}
+	v = as_read_long("/sys/kernel/warn_count");
+	if (v > k->warn0) {
+		snprintf(msg, sizeof(msg), "warn_count %ld -> %ld", k->warn0, v);
+		kw_add(k, msg);
+		k->warn0 = v;
+	}
+	v = as_read_long("/sys/kernel/oops_count");
+	if (v > k->oops0) {
+		snprintf(msg, sizeof(msg), "oops_count %ld -> %ld", k->oops0, v);
+		kw_add(k, msg);
+		k->oops0 = v;
+	}
+	v = as_read_long("/proc/sys/kernel/tainted");
+	if (v != k->taint0 && v >= 0) {
+		snprintf(msg, sizeof(msg), "taint %ld -> %ld", k->taint0, v);
+		kw_add(k, msg);
+		k->taint0 = v;
+	}
+	return k->nlines;
+}
+
+void as_kwatch_close(struct as_kwatch *k)
+{
+	if (k->fd >= 0)
+		close(k->fd);
+	k->fd = -1;
+}

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Oracles shared by every scenario.  The decision functions here are pure
+ * (views in, verdict out) so tests can feed them injected divergences; the
+ * engine gathers the real views from user space, BPF and /proc.
+ */
+#ifndef AS_ORACLE_H
+#define AS_ORACLE_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum as_vkind {
+	V_NONE = 0,
+	V_COHERENCE,	/* user and BPF see different contents at one address */
+	V_STALE_FREE,	/* a page the arena freed is still reachable from user space */
+	V_TOKEN,	/* BPF's own view lost the token it wrote at allocation */
+	V_UNREACHABLE,	/* an allocated page faults (SIGSEGV/SIGBUS) in user space */
+	V_DIRTY_ALLOC,	/* a freshly allocated page was not zero */
+	V_KERNEL,	/* the kernel logged a splat or bumped warn/oops/taint */
+	V_SIGNAL,	/* unexpected SIGSEGV/SIGBUS on arena access */
+	V__NR
+};
+extern const char *const as_vkind_name[V__NR];
+
+/* Everything one sweep learned about one page. */
+struct as_view {
+	bool allocated;		/* user space's page table says BPF owns it */
+	bool segv_on_fault;	/* arena has BPF_F_SEGV_ON_FAULT */
+	uint64_t exp_token;	/* token BPF wrote at allocation */
+	/* allocated pages */
+	uint64_t unonce;	/* nonce the user wrote ... */
+	int uwrite_sig;		/* ... and the signal that write took (0 = none) */
+	uint64_t bpf_token;	/* token and user nonce as BPF read them */
+	uint64_t bpf_unonce;
+	uint64_t bnonce;	/* nonce BPF wrote ... */
+	uint64_t user_bnonce;	/* ... and what the user read back */
+	int uread_sig;
+	/* free pages */
+	bool probed;		/* user read the free page */
+	int probe_sig;		/* its signal (SIGSEGV expected with SEGV_ON_FAULT) */
+	uint64_t probe_val;
+	/* /proc/self/pagemap */
+	bool pte_present;
+	uint64_t pfn;
+};
+
+/* Verdict of the coherence oracle for one page (V_NONE when coherent);
+ * why gets one line saying what each side saw. */
+enum as_vkind as_judge_page(const struct as_view *v, char *why, size_t len);
+
+/* Nonces: distinct per sweep, page and direction, never zero. */
+uint64_t as_nonce(uint64_t seed, uint64_t sweep, uint32_t pgoff, int dir);
+
+/* /proc/self/pagemap: present bit and PFN (PFN is 0 without CAP_SYS_ADMIN). */
+#define PM_PRESENT	(1ULL << 63)
+#define PM_PFN_MASK	((1ULL << 55) - 1)
+int as_pagemap_read(int fd, uintptr_t vaddr, uint32_t n, uint64_t *out);
+
+/* Kernel watch: new /dev/kmsg lines that look like a splat, and changes in
+ * warn_count, oops_count and taint since as_kwatch_open(). */
+struct as_kwatch {
+	int fd;
+	long warn0, oops0, taint0;
+	char lines[4096];	/* matching lines, quoted in the report */
+	size_t len;
+	int nlines;
+};
+bool as_kmsg_match(const char *line);
+int as_kwatch_open(struct as_kwatch *k);
+/* Reads what is new; returns how many splat lines/counter changes so far. */
+int as_kwatch_poll(struct as_kwatch *k);
+void as_kwatch_close(struct as_kwatch *k);
+long as_read_long(const char *path);
+
+#endif

@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Violation records, the final table and the JSON report. */
+#include <inttypes.h>
+#include <string.h>
+#include "report.h"
+
+void as_report_init(struct as_report *r, const char *scenario, uint64_t seed)
+{
+	memset(r, 0, sizeof(*r));
+	snprintf(r->scenario, sizeof(r->scenario), "%s", scenario);
+	r->seed = seed;
+	r->first_ns = -1;
+	pthread_mutex_init(&r->lock, NULL);
+}
+
+void as_report_add(struct as_report *r, const struct as_violation *v)
+{
+	pthread_mutex_lock(&r->lock);
+	r->nviol++;
+	r->by_kind[v->kind]++;
+	if (r->first_ns < 0 || (int64_t)v->t_ns < r->first_ns)
+		r->first_ns = v->t_ns;
+	if (r->nkept < AS_REP_KEEP)
+		r->v[r->nkept++] = *v;
+	pthread_mutex_unlock(&r->lock);
+}
+
+void as_report_print_violation(FILE *f, const struct as_report *r, const struct as_violation *v)
+{
+	fprintf(f, "VIOLATION %s: scenario=%s seed=%" PRIu64 " t=%.3fms page=%u addr=%#" PRIx64 "\n",
+		as_vkind_name[v->kind], r->scenario, r->seed, v->t_ns / 1e6, v->pgoff, v->addr);
+	fprintf(f, "  saw:      %s\n", v->saw);
+	if (v->pfn_user || v->pfn_after)
+		fprintf(f, "  pagemap:  user PTE pfn %#" PRIx64 ", after MADV_DONTNEED + re-fault pfn %#" PRIx64 "\n",
+			v->pfn_user, v->pfn_after);
+	if (v->classify[0])
+		fprintf(f, "  verdict:  %s%s\n", v->classify, v->confirmed ? " [confirmed]" : "");
+	fprintf(f, "  repro:    arena-stress --scenario %s --seed %" PRIu64 "\n", r->scenario, r->seed);
+}
+
+static const char *status_name(enum as_status s)
+{
+	return s == AS_RAN ? "ran" : s == AS_SKIPPED ? "skipped" : "failed";
+}
+
+static uint64_t ctr(const struct as_report *r, const char *name)
+{
+	for (int i = 0; i < r->nctr; i++)
+		if (!strcmp(r->ctr_name[i], name))
+			return r->ctr[i];
+	return 0;
+}
+
+void as_report_table(FILE *f, struct as_report *reps, int n)
+{
+	fprintf(f, "\n%-14s %-8s %7s %10s %10s %10s %8s %6s %10s  %s\n", "scenario", "status", "secs",
+		"allocs", "frees", "faults", "sweeps", "viol", "first(ms)", "kinds / reason");
+	for (int i = 0; i < n; i++) {
+		struct as_report *r = &reps[i];
+		char kinds[300] = "", first[32] = "-";
+		size_t k = 0;
+
+		if (r->status != AS_RAN) {
+			snprintf(kinds, sizeof(kinds), "%s", r->why);
+		} else {
+			for (int j = 1; j < V__NR; j++)
+				if (r->by_kind[j])
+					k += snprintf(kinds + k, sizeof(kinds) - k, "%s%s=%" PRIu64,
+						      k ? " " : "", as_vkind_name[j], r->by_kind[j]);
+			if (!k)
+				snprintf(kinds, sizeof(kinds), "clean");
+		}
+		if (r->first_ns >= 0)
+			snprintf(first, sizeof(first), "%.2f", r->first_ns / 1e6);
+		fprintf(f, "%-14s %-8s %7.2f %10" PRIu64 " %10" PRIu64 " %10" PRIu64 " %8" PRIu64 " %6" PRIu64
+			" %10s  %s%s\n", r->scenario, status_name(r->status), r->duration_s,
+			ctr(r, "alloc"), ctr(r, "free"), ctr(r, "faults"), ctr(r, "sweep"), r->nviol,
+			first, kinds, r->interrupted ? " (interrupted)" : "");
+	}
+}
+
+static void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = *s;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c == '\n')
+			fputs("\\n", f);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+int as_report_json(FILE *f, struct as_report *reps, int n, const char *kernel_release, int exit_code)
+{
+	fprintf(f, "{\n  \"tool\": \"arena-stress\",\n  \"kernel\": ");
+	json_str(f, kernel_release);
+	fprintf(f, ",\n  \"exit_code\": %d,\n  \"scenarios\": [", exit_code);
+	for (int i = 0; i < n; i++) {
+		struct as_report *r = &reps[i];
+
+		fprintf(f, "%s\n    {\"name\": ", i ? "," : "");
+		json_str(f, r->scenario);
+		fprintf(f, ", \"status\": \"%s\", \"seed\": %" PRIu64 ", \"duration_s\": %.3f, \"interrupted\": %s",
+			status_name(r->status), r->seed, r->duration_s, r->interrupted ? "true" : "false");
+		if (r->status != AS_RAN) {
+			fprintf(f, ", \"reason\": ");
+			json_str(f, r->why);
+		}
+		fprintf(f, ",\n     \"counters\": {");
+		for (int j = 0; j < r->nctr; j++)
+			fprintf(f, "%s\"%s\": %" PRIu64, j ? ", " : "", r->ctr_name[j], r->ctr[j]);
+		fprintf(f, "},\n     \"violations_total\": %" PRIu64 ", \"first_detection_ms\": ", r->nviol);
+		if (r->first_ns >= 0)
+			fprintf(f, "%.3f", r->first_ns / 1e6);
+		else
+			fprintf(f, "null");
+		fprintf(f, ", \"by_kind\": {");
+		for (int j = 1, k = 0; j < V__NR; j++)
+			if (r->by_kind[j])
+				fprintf(f, "%s\"%s\": %" PRIu64, k++ ? ", " : "", as_vkind_name[j], r->by_kind[j]);
+		fprintf(f, "},\n     \"kernel_log\": ");
+		json_str(f, r->kernel);
+		fprintf(f, ",\n     \"violations\": [");
+		for (int j = 0; j < r->nkept; j++) {
+			struct as_violation *v = &r->v[j];
+
+			fprintf(f, "%s\n       {\"kind\": \"%s\", \"t_ms\": %.3f, \"page\": %u, \"addr\": \"%#" PRIx64
+				"\", \"saw\": ", j ? "," : "", as_vkind_name[v->kind], v->t_ns / 1e6, v->pgoff, v->addr);
+			json_str(f, v->saw);
+			fprintf(f, ", \"pfn_user\": \"%#" PRIx64 "\", \"pfn_after\": \"%#" PRIx64
+				"\", \"confirmed\": %s, \"classification\": ", v->pfn_user, v->pfn_after,
+				v->confirmed ? "true" : "false");
+			json_str(f, v->classify);
+			fprintf(f, ", \"repro\": \"arena-stress --scenario %s --seed %" PRIu64 "\"}", r->scenario, r->seed);
+		}
+		fprintf(f, "%s]}", r->nkept ? "\n     " : "");
+	}
+	fprintf(f, "\n  ]\n}\n");
+	return ferror(f) ? -1 : 0;
+}

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef AS_REPORT_H
+#define AS_REPORT_H
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "oracle.h"
+
+#define AS_REP_KEEP 16		/* violations kept in full per scenario */
+
+/* One violation, with everything needed to reproduce and judge it. */
+struct as_violation {
+	enum as_vkind kind;
+	uint64_t t_ns;		/* since the scenario started */
+	uint32_t pgoff;
+	uint64_t addr;		/* user address */
+	char saw[320];		/* what each side saw */
+	/* evidence */
+	uint64_t pfn_user;	/* pagemap PFN of the user PTE when found */
+	uint64_t pfn_after;	/* after MADV_DONTNEED + re-fault (0: none) */
+	bool confirmed;		/* re-checked independently */
+	char classify[400];	/* e.g. orphaned user PTE, installed during the free */
+};
+
+enum as_status { AS_RAN, AS_SKIPPED, AS_FAILED };
+
+struct as_report {
+	char scenario[32];
+	uint64_t seed;
+	enum as_status status;
+	char why[256];		/* skip / failure reason */
+	double duration_s;
+	uint64_t ctr[16];	/* engine counters (C__NR of them) */
+	int nctr;
+	const char *const *ctr_name;
+	uint64_t nviol;		/* all violations */
+	uint64_t by_kind[V__NR];
+	struct as_violation v[AS_REP_KEEP];
+	int nkept;
+	int64_t first_ns;	/* time to first detection, -1 none */
+	char kernel[4096];	/* kernel lines seen */
+	bool interrupted;
+	pthread_mutex_t lock;
+};
+
+void as_report_init(struct as_report *r, const char *scenario, uint64_t seed);
+void as_report_add(struct as_report *r, const struct as_violation *v);
+void as_report_print_violation(FILE *f, const struct as_report *r, const struct as_violation *v);
+void as_report_table(FILE *f, struct as_report *reps, int n);
+int as_report_json(FILE *f, struct as_report *reps, int n, const char *kernel_release, int exit_code);
+#endif
