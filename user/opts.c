@@ -31,7 +31,8 @@ void as_usage(FILE *f)
 "  -S, --seed N                random seed (default: from the clock; printed)\n"
 "  -p, --pages N               arena size in pages, 4..%d (default 64)\n"
 "  -b, --bpf-threads N         BPF alloc/free threads, 1..16 (default 1)\n"
-"  -u, --user-threads N        user fault/read/write threads, 1..32 (default 3)\n"
+"  -u, --user-threads N        user fault/read/write threads, 0..32 (default 3;\n"
+"                              0 = BPF churn only: a negative control)\n"
 "  -a, --affinity MODE         spread: pin worker i to CPU i mod n (default);\n"
 "                              none: let the scheduler place them\n"
 "      --sweep-ms N            coherence sweep every N ms, 1..60000 (default 100)\n"
@@ -147,7 +148,7 @@ int as_parse_opts(int argc, char **argv, struct as_opts *o, char *err, size_t le
 			o->bpf_threads = v;
 			break;
 		case 'u':
-			if (num("--user-threads", optarg, 1, 32, &v, err, len))
+			if (num("--user-threads", optarg, 0, 32, &v, err, len))
 				return AS_EXIT_USAGE;
 			o->user_threads = v;
 			break;

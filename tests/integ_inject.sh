@@ -1,0 +1,22 @@
+#!/bin/bash
+# Every oracle fires on an injected divergence, through the real kernel path:
+# BPF dirties a fresh page before the zero check; BPF misreports the user's
+# nonce in the sweep.  (--user-threads 0 keeps the real race out.)
+. "$(dirname "$0")/lib.sh"
+needs_arena
+
+$AS -s fault-free -u 0 -d 1 --inject dirty-alloc --json "$TMP/d.json" >"$TMP/out" 2>&1; rc=$?
+check "zero-on-alloc oracle: exit 1 (got $rc)" [ $rc -eq 1 ]
+check "zero-on-alloc oracle: dirty-alloc reported" \
+	[ "$(json "$TMP/d.json" 'd["scenarios"][0]["by_kind"].get("dirty-alloc", 0) > 0')" = True ]
+check "zero-on-alloc oracle: offset and value quoted" \
+	grep -q "first at offset 2040 = 0xbad \[injected\]" "$TMP/out"
+
+$AS -s fault-free -u 0 -d 1 --inject sweep-lie --json "$TMP/s.json" >"$TMP/out" 2>&1; rc=$?
+check "coherence oracle: exit 1 (got $rc)" [ $rc -eq 1 ]
+check "coherence oracle: coherence reported" \
+	[ "$(json "$TMP/s.json" 'd["scenarios"][0]["by_kind"].get("coherence", 0) > 0')" = True ]
+check "coherence oracle: both views quoted" grep -q "user wrote 0x.*BPF read 0x" "$TMP/out"
+check "coherence oracle: the re-check did not call an injected lie an orphaned PTE" \
+	[ "$(json "$TMP/s.json" 'any(v["confirmed"] for v in d["scenarios"][0]["violations"])')" = False ]
+done_test

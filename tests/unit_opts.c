@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Option parsing: defaults, every option, and one-line errors naming the
+ * option for bad values (exit code 2). */
+#include "opts.h"
+#include "unit.h"
+
+static int parse(struct as_opts *o, char *err, const char *a1, const char *a2, const char *a3)
+{
+	char *argv[5] = {"arena-stress", (char *)a1, (char *)a2, (char *)a3, NULL};
+	int argc = 1 + !!a1 + !!a2 + !!a3;
+
+	return as_parse_opts(argc, argv, o, err, 256);
+}
+
+static void bad(const char *a1, const char *a2, const char *names)
+{
+	struct as_opts o;
+	char err[256];
+
+	ASSERT_EQ(parse(&o, err, a1, a2, NULL), AS_EXIT_USAGE, a1);
+	ASSERT_STR_HAS(err, names, a1);
+	ASSERT_TRUE(!strchr(err, '\n'), "error is one line");
+}
+
+int main(void)
+{
+	struct as_opts o;
+	char err[256];
+
+	ASSERT_EQ(parse(&o, err, NULL, NULL, NULL), 0, "no arguments");
+	ASSERT_EQ(o.duration * 10, 100, "default duration 10 s");
+	ASSERT_EQ(o.pages, 64, "default pages");
+	ASSERT_EQ(o.nscen, 0, "default: all scenarios");
+	ASSERT_TRUE(!o.seed_set && !o.json && !o.unsafe, "defaults off");
+
+	ASSERT_EQ(parse(&o, err, "--scenario", "fault-free,other", "-v"), 0, "scenario list");
+	ASSERT_EQ(o.nscen, 2, "two names");
+	ASSERT_TRUE(!strcmp(o.scen[0], "fault-free") && !strcmp(o.scen[1], "other"), "names split on ','");
+	ASSERT_EQ(o.verbose, 1, "-v");
+
+	ASSERT_EQ(parse(&o, err, "--seed=42", "-d", "0.5"), 0, "seed and duration");
+	ASSERT_TRUE(o.seed_set && o.seed == 42, "seed");
+	ASSERT_EQ(o.duration * 10, 5, "fractional duration");
+
+	ASSERT_EQ(parse(&o, err, "--pages", "4096", "-x"), 0, "pages");
+	ASSERT_EQ(o.pages, 4096, "pages value");
+	ASSERT_TRUE(o.stop_on_violation, "-x");
+
+	ASSERT_EQ(parse(&o, err, "-b", "4", "--user-threads=0"), 0, "threads");
+	ASSERT_EQ(o.bpf_threads, 4, "bpf threads");
+	ASSERT_EQ(o.user_threads, 0, "user threads 0 (negative control)");
+
+	ASSERT_EQ(parse(&o, err, "--json", "-", "--affinity=none"), 0, "json to stdout");
+	ASSERT_TRUE(o.json && !strcmp(o.json, "-") && o.affinity == AS_AFF_NONE, "json, affinity");
+
+	ASSERT_EQ(parse(&o, err, "--inject", "dirty-alloc", "--unsafe"), 0, "inject");
+	ASSERT_TRUE(o.inject && o.unsafe, "inject, unsafe");
+
+	bad("--pages", "3", "--pages");
+	bad("--pages", "9000", "--pages");
+	bad("--pages", "12x", "--pages");
+	bad("--duration", "abc", "--duration");
+	bad("--duration", "0", "--duration");
+	bad("--duration", "-1", "--duration");
+	bad("--seed", "-5", "--seed");
+	bad("--bpf-threads", "0", "--bpf-threads");
+	bad("--user-threads", "33", "--user-threads");
+	bad("--sweep-ms", "0", "--sweep-ms");
+	bad("--affinity", "both", "--affinity");
+	bad("--inject", "nothing", "--inject");
+	bad("--bogus", NULL, "--bogus");
+	bad("--pages", NULL, "--pages");
+	bad("stray", NULL, "stray");
+	T_DONE();
+}
