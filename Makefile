@@ -22,7 +22,7 @@ LIB_OBJS  := $(patsubst %.c,$(OUT)/%.o,$(LIB_SRCS))
 UNIT_SRCS := $(wildcard tests/unit_*.c)
 UNIT_BINS := $(patsubst tests/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps run check unit clean
+.PHONY: all deps run check unit bench clean
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -76,3 +76,11 @@ clean:
 $(OUT)/tests/confirm_orphan: tests/confirm_orphan.c $(SKELS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< -lbpf -lelf -lz -lpthread
+
+# Benchmarks (bench/README-style numbers in README.md come from these).
+$(OUT)/bench/overhead: bench/overhead.c $(OUT)/libarena-stress.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(OUT)/libarena-stress.a $(LDLIBS)
+
+bench: arena-stress $(OUT)/bench/overhead
+	bash bench/run.sh

@@ -10,10 +10,17 @@
  * a bulk zap finds nothing to zap), drops the kernel's reference and
  * returns; then the PTE goes in, pointing at a page the arena no longer owns.
  *
- * To hit that window often, each BPF worker announces the page it will free
- * next (as_set_target) as soon as it has chosen it, and user workers fault
- * that page over and over (MADV_DONTNEED + read) until the free lands, so a
- * fault is nearly always in flight when the free takes the lock.
+ * What makes the window open often (bench/run.sh measures each step):
+ *  - each BPF worker announces the page it will free next (as_set_target)
+ *    as soon as it has chosen it, and user workers fault that page over and
+ *    over (MADV_DONTNEED + read) until the free lands;
+ *  - workers are spread over the CPUs (--affinity spread), so a user worker
+ *    shares the BPF worker's CPU;
+ *  - the BPF worker naps a few microseconds before each free (--nap-us).
+ *    Its timer wake-up preempts the co-located faulter at a random point;
+ *    when that point is inside arena_vm_fault() (arena->lock held), the free
+ *    sleeps on the mutex, the faulter's mutex_unlock() wakes it, and wake-up
+ *    preemption runs the whole free before finish_fault() installs the PTE.
  */
 #include <sys/mman.h>
 #include "scenarios.h"
@@ -50,6 +57,9 @@ static void bpf_worker(struct as_worker *w)
 			as_alloc(w, pgoff, cnt);
 		} else {
 			uint32_t cnt = w->runs[victim].cnt;
+			/* the nap's timer wake-up lands at a random point of the
+			 * co-located faulter; see the comment at the top */
+			as_nap(w);
 
 			/* mostly whole allocations; sometimes one page of a larger
 			 * one (page_cnt 1 takes the single-page zap path) */

@@ -53,6 +53,8 @@ int main(void)
 	ASSERT_EQ(parse(&o, err, "--json", "-", "--affinity=none"), 0, "json to stdout");
 	ASSERT_TRUE(o.json && !strcmp(o.json, "-") && o.affinity == AS_AFF_NONE, "json, affinity");
 
+	ASSERT_EQ(parse(&o, err, "--nap-us", "0", NULL), 0, "nap off");
+	ASSERT_EQ(o.nap_us, 0, "nap value");
 	ASSERT_EQ(parse(&o, err, "--inject", "dirty-alloc", "--unsafe"), 0, "inject");
 	ASSERT_TRUE(o.inject && o.unsafe, "inject, unsafe");
 
@@ -67,6 +69,7 @@ int main(void)
 	bad("--user-threads", "33", "--user-threads");
 	bad("--sweep-ms", "0", "--sweep-ms");
 	bad("--affinity", "both", "--affinity");
+	bad("--nap-us", "100001", "--nap-us");
 	bad("--inject", "nothing", "--inject");
 	bad("--bogus", NULL, "--bogus");
 	bad("--pages", NULL, "--pages");

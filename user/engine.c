@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -49,6 +50,15 @@ uint64_t as_rand(struct as_worker *w)
 	x ^= x >> 27;
 	w->rng = x;
 	return x * 0x2545F4914F6CDD1DULL;
+}
+
+void as_nap(struct as_worker *w)
+{
+	uint32_t us = w->run->o->nap_us;
+	struct timespec ts = {us / 1000000, (us % 1000000) * 1000L};
+
+	if (us)
+		nanosleep(&ts, NULL);
 }
 
 /* ---- guarded access to arena memory ---- */
@@ -123,7 +133,10 @@ int as_uread(struct as_worker *w, uint32_t pgoff, uint32_t off, uint64_t *val)
 {
 	struct as_page *pg = &w->run->pages[pgoff];
 	uint32_t s0 = atomic_load_explicit(&pg->state, memory_order_acquire);
-	int sig = as_guarded_read(uword(w->run, pgoff, off), val);
+	int sig;
+
+	as_touch(w->run, pgoff, 1);
+	sig = as_guarded_read(uword(w->run, pgoff, off), val);
 
 	w->ctr[sig ? C_USEGV : C_UREAD]++;
 	/* The page was free when the read began (its free had returned) and the
@@ -139,7 +152,10 @@ int as_uread(struct as_worker *w, uint32_t pgoff, uint32_t off, uint64_t *val)
 
 int as_uwrite(struct as_worker *w, uint32_t pgoff, uint32_t off, uint64_t val)
 {
-	int sig = as_guarded_write(uword(w->run, pgoff, off), val);
+	int sig;
+
+	as_touch(w->run, pgoff, 1);
+	sig = as_guarded_write(uword(w->run, pgoff, off), val);
 
 	w->ctr[sig ? C_USEGV : C_UWRITE]++;
 	return sig;
@@ -165,6 +181,8 @@ static void *worker_main(void *arg)
 		CPU_SET(w->id % (ncpu > 0 ? ncpu : 1), &set);
 		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 	}
+	/* naps must end when asked, not up to 50 us later (default slack) */
+	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
 	w->fn(w);
 	/* A worker that returns counts as parked for good. */
 	pthread_mutex_lock(&w->run->qlock);
@@ -327,7 +345,7 @@ int as_alloc(struct as_worker *w, uint32_t pgoff, uint32_t cnt)
 			return -EBUSY;
 		}
 	}
-	gen = atomic_fetch_add_explicit(&r->gen, 1, memory_order_relaxed) + 1;
+	gen = ((uint64_t)w->id << 32) | ++w->seq;	/* unique per allocation */
 	op.op = AS_OP_ALLOC;
 	op.pgoff = pgoff;
 	op.cnt = cnt;
@@ -385,6 +403,12 @@ int as_free_run(struct as_worker *w, uint32_t idx, uint32_t n)
 
 	if (!n || n > ar->cnt)
 		return -EINVAL;
+	if (have_pm) {	/* no PTE can exist where this process never touched */
+		for (i = 0; i < n && !atomic_load_explicit(&r->pages[pgoff + i].touched,
+							    memory_order_relaxed); i++)
+			;
+		have_pm = i < n;
+	}
 	/* Post-free oracle: sample this process's PTEs around the free.  A PTE
 	 * still present after the free is a suspect (another worker may have
 	 * re-allocated and faulted the page meanwhile), so it only asks for an
@@ -524,11 +548,14 @@ int as_sweep(struct as_run *r)
 			v->unonce = as_nonce(r->seed, r->sweep_seq, p, 0);
 			v->bnonce = as_nonce(r->seed, r->sweep_seq, p, 1);
 			sw->bnonce[p] = v->bnonce;
+			as_touch(r, p, 1);
 			v->uwrite_sig = as_guarded_write(uword(r, p, AS_OFF_UNONCE), v->unonce);
 		} else if (segv) {
 			/* Without SEGV_ON_FAULT a read would allocate the page. */
 			v->probed = true;
 			v->probe_sig = as_guarded_read(uword(r, p, AS_OFF_TOKEN), &v->probe_val);
+			if (!v->probe_sig)	/* only a stale PTE lets it succeed */
+				as_touch(r, p, 1);
 		}
 	}
 	op.op = AS_OP_SWEEP;
@@ -667,7 +694,9 @@ int as_run_scenario(const struct as_scenario *sc, const struct as_opts *o, uint6
 	}
 	while (!atomic_load(&r->stop)) {
 		uint64_t now = as_now_ns();
-		struct timespec ts = {0, 200000};
+		/* 1 ms: a suspect parks the workers itself (as_suspect), so
+		 * this only bounds how long they wait for the sweep */
+		struct timespec ts = {0, 1000000};
 
 		if (now >= t_end || atomic_load(&as_interrupted))
 			break;

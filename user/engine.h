@@ -46,6 +46,10 @@ struct as_page {
 	uint8_t  pte_before;	/* user PTE present just before that free */
 	uint8_t  pte_after;	/* user PTE present right after it */
 	uint64_t pfn_before;	/* PFN of the user PTE just before that free */
+	/* Set by every engine path that touches the address from this process
+	 * (as_touch): only then can a user PTE exist here, so only then do
+	 * frees pay for the pagemap reads around them. */
+	_Atomic uint8_t touched;
 };
 
 struct as_allocrun { uint32_t pgoff, cnt; };
@@ -61,6 +65,7 @@ struct as_worker {
 	/* BPF workers: allocations this worker owns */
 	struct as_allocrun *runs;
 	uint32_t nruns, cap;
+	uint64_t seq;		/* allocations made: generation = id << 32 | seq */
 	uint64_t ctr[C__NR] __attribute__((aligned(64)));
 };
 
@@ -102,15 +107,15 @@ struct as_run {
 	struct as_worker *w[64];
 	int nw;
 
-	_Atomic bool stop;
+	/* read by every worker on every iteration: keep on its own line */
+	_Atomic bool stop __attribute__((aligned(64)));
 	_Atomic bool quiesce;
-	_Atomic int parked;
+	_Atomic int parked __attribute__((aligned(64)));
 	_Atomic uint64_t suspects;	/* post-free checks that asked for a sweep */
 	pthread_mutex_t qlock;
 	pthread_cond_t qcond;
 
-	_Atomic uint64_t gen;
-	_Atomic uint32_t hot[AS_HOT_RING];	/* recently allocated pages */
+	_Atomic uint32_t hot[AS_HOT_RING] __attribute__((aligned(64)));	/* recently allocated */
 	_Atomic uint32_t hot_head;
 	_Atomic uint32_t target;		/* page a BPF worker is freeing now */
 
@@ -130,6 +135,7 @@ static inline uint32_t as_rand_below(struct as_worker *w, uint32_t n)
 	return n ? (uint32_t)(as_rand(w) % n) : 0;
 }
 uint64_t as_now_ns(void);
+void as_nap(struct as_worker *w);	/* sleep --nap-us (0: nothing) */
 
 /* BPF ops (run through BPF_PROG_TEST_RUN) with their oracles applied. */
 int as_bpf_op(struct as_run *r, struct as_op *op);
@@ -144,6 +150,9 @@ void as_suspect(struct as_worker *w);		/* ask for an immediate sweep */
 int as_uread(struct as_worker *w, uint32_t pgoff, uint32_t off, uint64_t *val);
 int as_uwrite(struct as_worker *w, uint32_t pgoff, uint32_t off, uint64_t val);
 int as_guarded_read(volatile uint64_t *p, uint64_t *val);
+/* Scenario code that makes the kernel touch arena pages for this process
+ * (GUP, io_uring, ...) calls this first, so the post-free oracle looks. */
+static inline void as_touch(struct as_run *r, uint32_t pgoff, uint32_t n);
 int as_guarded_write(volatile uint64_t *p, uint64_t val);
 
 void as_install_signal_guard(void);
@@ -157,5 +166,12 @@ int as_run_scenario(const struct as_scenario *sc, const struct as_opts *o,
 int as_sweep(struct as_run *r);
 
 extern _Atomic bool as_interrupted;
+
+static inline void as_touch(struct as_run *r, uint32_t pgoff, uint32_t n)
+{
+	for (uint32_t i = 0; i < n && pgoff + i < r->npages; i++)
+		if (!atomic_load_explicit(&r->pages[pgoff + i].touched, memory_order_relaxed))
+			atomic_store(&r->pages[pgoff + i].touched, 1);
+}
 
 #endif

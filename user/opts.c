@@ -16,6 +16,7 @@ void as_opts_defaults(struct as_opts *o)
 	o->bpf_threads = 1;
 	o->user_threads = 3;
 	o->sweep_ms = 100;
+	o->nap_us = 20;
 }
 
 void as_usage(FILE *f)
@@ -36,6 +37,8 @@ void as_usage(FILE *f)
 "  -a, --affinity MODE         spread: pin worker i to CPU i mod n (default);\n"
 "                              none: let the scheduler place them\n"
 "      --sweep-ms N            coherence sweep every N ms, 1..60000 (default 100)\n"
+"      --nap-us N              BPF workers nap N us before each free, 0..100000\n"
+"                              (default 20: the wake-up preempts a faulter mid-fault)\n"
 "  -j, --json FILE             write the report as JSON to FILE ('-' = stdout)\n"
 "  -x, --stop-on-violation     end a scenario at its first violation\n"
 "      --unsafe                also run scenarios that may crash the kernel\n"
@@ -67,7 +70,7 @@ bad:
 	return AS_EXIT_USAGE;
 }
 
-enum { O_UNSAFE = 256, O_SWEEP_MS, O_NO_KWATCH, O_INJECT };
+enum { O_UNSAFE = 256, O_SWEEP_MS, O_NO_KWATCH, O_INJECT, O_NAP_US };
 
 int as_parse_opts(int argc, char **argv, struct as_opts *o, char *err, size_t len)
 {
@@ -80,6 +83,7 @@ int as_parse_opts(int argc, char **argv, struct as_opts *o, char *err, size_t le
 		{"bpf-threads", required_argument, 0, 'b'},
 		{"user-threads", required_argument, 0, 'u'},
 		{"sweep-ms", required_argument, 0, O_SWEEP_MS},
+		{"nap-us", required_argument, 0, O_NAP_US},
 		{"json", required_argument, 0, 'j'},
 		{"affinity", required_argument, 0, 'a'},
 		{"stop-on-violation", no_argument, 0, 'x'},
@@ -156,6 +160,11 @@ int as_parse_opts(int argc, char **argv, struct as_opts *o, char *err, size_t le
 			if (num("--sweep-ms", optarg, 1, 60000, &v, err, len))
 				return AS_EXIT_USAGE;
 			o->sweep_ms = v;
+			break;
+		case O_NAP_US:
+			if (num("--nap-us", optarg, 0, 100000, &v, err, len))
+				return AS_EXIT_USAGE;
+			o->nap_us = v;
 			break;
 		case 'j': o->json = optarg; break;
 		case 'a':

@@ -38,6 +38,7 @@ struct as_opts {
 	uint32_t sweep_ms;	/* periodic coherence sweep interval */
 	bool no_kwatch;		/* do not watch the kernel log (tests) */
 	int affinity;		/* AS_AFF_* */
+	uint32_t nap_us;	/* BPF workers sleep this long before a free */
 	uint32_t inject;	/* AS_INJ_* (tests: prove the oracles fire) */
 };
 

@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Engine overhead per primitive: the same kernel operation in a raw loop
+ * (direct BPF_PROG_TEST_RUN / madvise + load, nothing else) and through the
+ * engine (as_alloc/as_free_run with the zero-on-alloc and post-free pagemap
+ * oracles, counters, quiesce polling, periodic sweeps, kernel watch).
+ * Bench-only scenarios, not in the scenario table.  Single thread each.
+ * usage: overhead [seconds-per-measurement] [repeats]
+ */
+#include <pthread.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "engine.h"
+#include "report.h"
+#include "arena_stress.skel.h"
+
+static double secs = 2.0;
+
+/* ---- raw loops ---- */
+
+static int raw_op(int fd, struct as_op *o)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, t, .ctx_in = o, .ctx_size_in = sizeof(*o));
+
+	return bpf_prog_test_run_opts(fd, &t) ?: (int)o->ret;
+}
+
+static double raw_once(int fault)
+{
+	struct arena_stress_bpf *s = arena_stress_bpf__open();
+	uint64_t n = 0, t0, end;
+	struct as_op o;
+	char *base;
+	int fd;
+
+	bpf_map__set_max_entries(s->maps.arena, 64);
+	bpf_map__set_map_flags(s->maps.arena, BPF_F_MMAPABLE | BPF_F_SEGV_ON_FAULT);
+	if (arena_stress_bpf__load(s))
+		exit(2);
+	fd = bpf_program__fd(s->progs.as_run);
+	base = bpf_map__initial_value(s->maps.arena, &(size_t){0});
+	if (fault) {
+		o = (struct as_op){.op = AS_OP_ALLOC, .pgoff = 1, .cnt = 1};
+		raw_op(fd, &o);
+	}
+	t0 = as_now_ns();
+	end = t0 + (uint64_t)(secs * 1e9);
+	do {
+		for (int i = 0; i < 64; i++, n++) {
+			if (fault) {
+				madvise(base + 4096, 4096, MADV_DONTNEED);
+				(void)*(volatile uint64_t *)(base + 4096);
+			} else {
+				o = (struct as_op){.op = AS_OP_ALLOC, .pgoff = AS_ANY_PGOFF, .cnt = 1, .gen = n};
+				raw_op(fd, &o);
+				o.op = AS_OP_FREE;
+				raw_op(fd, &o);
+			}
+		}
+	} while (as_now_ns() < end);
+	arena_stress_bpf__destroy(s);
+	return n / ((as_now_ns() - t0) / 1e9);
+}
+
+static void pin(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}
+
+struct raw_arg { int fault; double rate; };
+
+static void *raw_thread(void *p)
+{
+	struct raw_arg *a = p;
+
+	pin(0);		/* where the engine's worker 0 runs (affinity spread) */
+	a->rate = raw_once(a->fault);
+	return NULL;
+}
+
+static double raw(int fault)
+{
+	struct raw_arg a = {fault, 0};
+	pthread_t t;
+
+	pthread_create(&t, NULL, raw_thread, &a);
+	pthread_join(t, NULL);
+	return a.rate;
+}
+
+/* ---- the same through the engine ---- */
+
+static void alloc_free_worker(struct as_worker *w)
+{
+	while (as_continue(w))
+		if (!as_alloc(w, AS_ANY_PGOFF, 1))
+			as_free_run(w, 0, 1);
+}
+
+static void fault_worker(struct as_worker *w)
+{
+	uint64_t v;
+
+	while (as_continue(w)) {
+		madvise(w->run->base + 4096, 4096, MADV_DONTNEED);
+		w->ctr[C_MADV]++;
+		as_uread(w, 1, AS_OFF_TOKEN, &v);
+	}
+}
+
+static int start_alloc(struct as_run *r) { return as_spawn(r, true, alloc_free_worker); }
+
+static int start_fault(struct as_run *r)
+{
+	struct as_op o = {.op = AS_OP_ALLOC, .pgoff = 1, .cnt = 1, .gen = 1};
+
+	as_bpf_op(r, &o);
+	r->pages[1].token = AS_TOKEN(1, 1);
+	atomic_store(&r->pages[1].state, 1);
+	return as_spawn(r, false, fault_worker);
+}
+
+static double engine(int fault)
+{
+	static const struct as_scenario sc[2] = {
+		{.name = "bench-alloc", .arena_flags = BPF_F_SEGV_ON_FAULT, .start = start_alloc},
+		{.name = "bench-fault", .arena_flags = BPF_F_SEGV_ON_FAULT, .start = start_fault},
+	};
+	static struct as_report rep;
+	struct as_opts o;
+	char why[256];
+
+	as_opts_defaults(&o);
+	o.affinity = AS_AFF_SPREAD;	/* worker 0 on CPU 0 */
+	as_report_init(&rep, sc[fault].name, 1);
+	if (as_run_scenario(&sc[fault], &o, 1, secs, &rep, why, sizeof(why)) || rep.nviol) {
+		fprintf(stderr, "overhead: engine run failed: %s (%lu violations)\n", why, (unsigned long)rep.nviol);
+		exit(2);
+	}
+	return (fault ? rep.ctr[C_UREAD] + rep.ctr[C_USEGV] : rep.ctr[C_ALLOC]) / rep.duration_s;
+}
+
+static int cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int main(int argc, char **argv)
+{
+	static const char *const what[2] = {"BPF alloc+free (1 page)", "user fault (MADV_DONTNEED + load)"};
+	int reps = argc > 2 ? atoi(argv[2]) : 11;
+
+	if (reps < 1 || reps > 64)
+		reps = 11;
+
+	if (argc > 1)
+		secs = atof(argv[1]);
+	if (sysconf(_SC_NPROCESSORS_ONLN) > 1)
+		pin(1);		/* coordinator and main away from the measured CPU */
+	libbpf_set_print(NULL);
+	as_install_signal_guard();
+	printf("%-36s %12s %12s %9s %17s\n", "primitive (1 thread)", "raw ops/s", "engine ops/s",
+	       "overhead", "(p25..p75, n)");
+	for (int f = 0; f < 2; f++) {
+		double r[64], e[64], ov[64];
+
+		/* adjacent raw/engine pairs, so machine drift cancels; medians */
+		for (int i = 0; i < reps && i < 64; i++) {
+			r[i] = raw(f);
+			e[i] = engine(f);
+			ov[i] = 100.0 * (1 - e[i] / r[i]);
+		}
+		qsort(r, reps, sizeof(double), cmp);
+		qsort(e, reps, sizeof(double), cmp);
+		qsort(ov, reps, sizeof(double), cmp);
+		printf("%-36s %12.0f %12.0f %8.1f%% %8.1f..%.1f%%, %d\n", what[f], r[reps / 2], e[reps / 2],
+		       ov[reps / 2], ov[reps / 4], ov[(3 * reps) / 4], reps);
+	}
+	return 0;
+}
