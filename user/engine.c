@@ -430,6 +430,7 @@ int as_free_run(struct as_worker *w, uint32_t idx, uint32_t n)
 
 		pg->free_ns = t;
 		pg->free_cnt = n;
+		pg->sampled = have_pm;
 		pg->pte_before = have_pm && (before[i] & PM_PRESENT);
 		pg->pte_after = have_pm && (after[i] & PM_PRESENT);
 		pg->pfn_before = pg->pte_before ? before[i] & PM_PFN_MASK : 0;
@@ -451,6 +452,8 @@ int as_free_run(struct as_worker *w, uint32_t idx, uint32_t n)
 
 /* ---- the coherence sweep ---- */
 
+/* What the last free of page p saw, and what that says about how the stale
+ * PTE (pfn stale_pfn) got there.  Only states what was observed. */
 static const char *free_history(struct as_run *r, uint32_t p, uint64_t stale_pfn, char *buf, size_t len)
 {
 	struct as_page *pg = &r->pages[p];
@@ -460,18 +463,25 @@ static const char *free_history(struct as_run *r, uint32_t p, uint64_t stale_pfn
 		snprintf(buf, len, "page never freed in this run");
 		return buf;
 	}
-	if (pg->pte_before && pg->pfn_before && pg->pfn_before == stale_pfn)
-		how = "the stale PTE was already there before this free: left by an earlier free of this address";
-	else if (pg->pte_before)
-		how = "a PTE was present when the free began and survived it: the zap skipped or missed it";
-	else if (pg->pte_after)
+	if (!pg->sampled)
+		how = "PTEs were not sampled around that free";
+	else if (!pg->pte_before && pg->pte_after)
 		how = "PTE installed while the free ran (fault in flight across the free)";
+	else if (!pg->pte_before)
+		how = "PTE installed after the free returned (a fault that took its page reference "
+		      "before the free installed it afterwards)";
+	else if (pg->pfn_before != stale_pfn)
+		how = "another page was mapped when the free began; the stale PTE was installed later";
+	else if (!pg->pte_after)
+		how = "the free zapped this PTE, then a fault that had taken its page reference before "
+		      "the free installed it again";
 	else
-		how = "PTE installed after the free returned (a fault that took its page reference before the free "
-		      "and installed the PTE after it)";
-	snprintf(buf, len, "last free: page_cnt=%u at %.3fms; user PTE %s just before it, %s right after: %s",
-		 pg->free_cnt, pg->free_ns / 1e6, pg->pte_before ? "present" : "absent",
-		 pg->pte_after ? "present" : "absent", how);
+		how = "the same PTE was present before and after the free: the free did not zap it, "
+		      "or it was already stale from an earlier free of this address";
+	snprintf(buf, len, "last free: page_cnt=%u at %.3fms; user PTE %s just before it (pfn %#" PRIx64
+		 "), %s right after: %s", pg->free_cnt, pg->free_ns / 1e6,
+		 !pg->sampled ? "?" : pg->pte_before ? "present" : "absent", pg->pfn_before,
+		 !pg->sampled ? "?" : pg->pte_after ? "present" : "absent", how);
 	return buf;
 }
 
@@ -482,7 +492,7 @@ static void confirm(struct as_run *r, struct as_violation *v, const struct as_vi
 	uint32_t p = v->pgoff;
 	volatile uint64_t *u = uword(r, p, 0);
 	uint64_t pm = 0, val = 0, n2 = as_nonce(r->seed ^ 0xc0ffee, r->sweep_seq, p, 2);
-	char hist[300];
+	char hist[360];
 	int sig;
 
 	v->pfn_user = view->pfn;

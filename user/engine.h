@@ -43,6 +43,7 @@ struct as_page {
 	/* What the last free of this page saw (for classification). */
 	uint64_t free_ns;	/* when it was freed (ns since run start) */
 	uint32_t free_cnt;	/* page_cnt of that free */
+	uint8_t  sampled;	/* pagemap was read around that free */
 	uint8_t  pte_before;	/* user PTE present just before that free */
 	uint8_t  pte_after;	/* user PTE present right after it */
 	uint64_t pfn_before;	/* PFN of the user PTE just before that free */

@@ -20,7 +20,7 @@ struct as_violation {
 	uint64_t pfn_user;	/* pagemap PFN of the user PTE when found */
 	uint64_t pfn_after;	/* after MADV_DONTNEED + re-fault (0: none) */
 	bool confirmed;		/* re-checked independently */
-	char classify[400];	/* e.g. orphaned user PTE, installed during the free */
+	char classify[480];	/* e.g. orphaned user PTE, installed during the free */
 };
 
 enum as_status { AS_RAN, AS_SKIPPED, AS_FAILED };
