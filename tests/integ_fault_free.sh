@@ -22,13 +22,15 @@ if [ $rc -eq 1 ]; then
 	echo "note: divergence found, first detection after ${first} ms"
 	kinds=$(json "$TMP/r.json" "' '.join(sorted($s['by_kind']))")
 	check "only divergence kinds reported ($kinds)" \
-		grep -qxE "(coherence|stale-free-mapping| )+" <<<"$kinds"
-	check "each kept violation is confirmed" \
-		[ "$(json "$TMP/r.json" "all(v['confirmed'] for v in $s['violations'])")" = True ]
+		grep -qxE "(coherence|stale-free-mapping|hang| )+" <<<"$kinds"
+	# a page-lock hang is a real finding on 6.18 too (README): note it
+	grep -q hang <<<"$kinds" && echo "note: workers hung in the kernel (reported as 'hang')"
+	d="[v for v in $s['violations'] if v['kind'] != 'hang']"
+	check "each kept divergence is confirmed" [ "$(json "$TMP/r.json" "all(v['confirmed'] for v in $d)")" = True ]
 	check "each carries the user PTE's PFN" \
-		[ "$(json "$TMP/r.json" "all(v['pfn_user'] != '0' for v in $s['violations'])")" = True ]
+		[ "$(json "$TMP/r.json" "all(v['pfn_user'] != '0' for v in $d)")" = True ]
 	check "each says how it is classified" \
-		[ "$(json "$TMP/r.json" "all('orphaned user PTE' in v['classification'] for v in $s['violations'])")" = True ]
+		[ "$(json "$TMP/r.json" "all('orphaned user PTE' in v['classification'] for v in $d)")" = True ]
 	check "the text report names scenario, seed and address" \
 		grep -qE "VIOLATION .*scenario=fault-free seed=7 .*addr=0x" "$TMP/out"
 	build/tests/confirm_orphan 20 >"$TMP/confirm" 2>&1; crc=$?

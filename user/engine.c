@@ -136,6 +136,7 @@ int as_uread(struct as_worker *w, uint32_t pgoff, uint32_t off, uint64_t *val)
 	int sig;
 
 	as_touch(w->run, pgoff, 1);
+	atomic_store_explicit(&w->cur, pgoff, memory_order_relaxed);
 	sig = as_guarded_read(uword(w->run, pgoff, off), val);
 
 	w->ctr[sig ? C_USEGV : C_UREAD]++;
@@ -155,6 +156,7 @@ int as_uwrite(struct as_worker *w, uint32_t pgoff, uint32_t off, uint64_t val)
 	int sig;
 
 	as_touch(w->run, pgoff, 1);
+	atomic_store_explicit(&w->cur, pgoff, memory_order_relaxed);
 	sig = as_guarded_write(uword(w->run, pgoff, off), val);
 
 	w->ctr[sig ? C_USEGV : C_UWRITE]++;
@@ -181,6 +183,7 @@ static void *worker_main(void *arg)
 		CPU_SET(w->id % (ncpu > 0 ? ncpu : 1), &set);
 		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 	}
+	w->tid = gettid();
 	/* naps must end when asked, not up to 50 us later (default slack) */
 	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
 	w->fn(w);
@@ -224,6 +227,9 @@ bool as_continue(struct as_worker *w)
 
 	if (atomic_load_explicit(&r->stop, memory_order_relaxed))
 		return false;
+	if ((r->o->inject & AS_INJ_HANG) && !w->bpf && as_now_ns() - r->t0 > 200000000ULL)
+		for (;;)	/* test: never reach a quiesce point again */
+			pause();
 	if (atomic_load_explicit(&r->quiesce, memory_order_acquire)) {
 		pthread_mutex_lock(&r->qlock);
 		r->parked++;
@@ -236,13 +242,88 @@ bool as_continue(struct as_worker *w)
 	return !atomic_load_explicit(&r->stop, memory_order_relaxed);
 }
 
-static void quiesce_begin(struct as_run *r)
+#define AS_HANG_SECS 5
+
+static void violation(struct as_run *r, struct as_violation *v);
+
+/* Park every worker.  A worker that does not arrive within AS_HANG_SECS is
+ * stuck somewhere it cannot leave (on a correct kernel every op here takes
+ * microseconds): returns -ETIMEDOUT and the caller reports a hang. */
+static int quiesce_begin(struct as_run *r)
 {
+	struct timespec dl;
+	int err = 0;
+
+	clock_gettime(CLOCK_REALTIME, &dl);
+	dl.tv_sec += AS_HANG_SECS;
 	pthread_mutex_lock(&r->qlock);
 	atomic_store(&r->quiesce, true);
-	while (r->parked < r->nw)
-		pthread_cond_wait(&r->qcond, &r->qlock);
+	while (r->parked < r->nw && err != ETIMEDOUT)
+		err = pthread_cond_timedwait(&r->qcond, &r->qlock, &dl);
+	err = r->parked < r->nw ? -ETIMEDOUT : 0;
 	pthread_mutex_unlock(&r->qlock);
+	return err;
+}
+
+/* Report workers that never parked: their kernel stacks and the page each
+ * was touching.  Reads /proc; works while they stay stuck. */
+static void report_hang(struct as_run *r)
+{
+	struct as_violation v = {.kind = V_HANG};
+	size_t k = 0;
+
+	for (int i = 0; i < r->nw; i++) {
+		struct as_worker *w = r->w[i];
+		char path[64], line[128], wchan[64] = "?";
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/self/task/%d/wchan", w->tid);
+		if ((f = fopen(path, "r"))) {
+			if (!fgets(wchan, sizeof(wchan), f))
+				snprintf(wchan, sizeof(wchan), "?");
+			fclose(f);
+		}
+		snprintf(path, sizeof(path), "/proc/self/task/%d/stat", w->tid);
+		if ((f = fopen(path, "r"))) {
+			char st = '?', *p;
+
+			if (fgets(line, sizeof(line), f) && (p = strrchr(line, ')')))
+				st = p[2];
+			fclose(f);
+			if (st != 'D')
+				continue;
+		}
+		if (!k)
+			v.pgoff = atomic_load(&w->cur);
+		k += snprintf(v.saw + k, sizeof(v.saw) > k ? sizeof(v.saw) - k : 0,
+			      "%s%s worker %d (tid %d) in D state at %s, touching page %u",
+			      k ? "; " : "", w->bpf ? "BPF" : "user", w->id, w->tid, wchan, atomic_load(&w->cur));
+	}
+	if (!k) {
+		snprintf(v.saw, sizeof(v.saw), "workers did not reach a quiesce point within %d s", AS_HANG_SECS);
+		snprintf(v.classify, sizeof(v.classify), "no worker is in uninterruptible sleep: stuck in user "
+			 "space or in an interruptible wait (a tool bug, an injected hang, or a very slow op)");
+	} else {
+		snprintf(v.classify, sizeof(v.classify),
+			 "tasks stuck in uninterruptible sleep for %d s: the kernel never released what they wait "
+			 "for; they cannot be killed, so this run cannot tear down (its process stays behind)",
+			 AS_HANG_SECS);
+	}
+	for (int i = 0; i < r->nw && r->o->verbose; i++) {
+		char path[64], buf[2048];
+		FILE *f;
+		size_t n;
+
+		snprintf(path, sizeof(path), "/proc/self/task/%d/stack", r->w[i]->tid);
+		if ((f = fopen(path, "r"))) {
+			n = fread(buf, 1, sizeof(buf) - 1, f);
+			buf[n] = 0;
+			fclose(f);
+			printf("  kernel stack of worker %d (tid %d):\n%s", r->w[i]->id, r->w[i]->tid, buf);
+		}
+	}
+	r->hung = true;
+	violation(r, &v);
 }
 
 static void quiesce_end(struct as_run *r)
@@ -540,8 +621,12 @@ int as_sweep(struct as_run *r)
 		free(views), free(pm0), free(pm1);
 		return -ENOMEM;
 	}
-	if (workers)
-		quiesce_begin(r);
+	if (workers && quiesce_begin(r)) {
+		free(views), free(pm0), free(pm1);
+		report_hang(r);
+		atomic_store(&r->stop, true);
+		return -ETIMEDOUT;
+	}
 	r->sweep_seq++;
 	if (r->pagemap_fd >= 0)
 		as_pagemap_read(r->pagemap_fd, (uintptr_t)r->base, n, pm0);
@@ -606,6 +691,36 @@ int as_sweep(struct as_run *r)
 
 /* ---- one scenario run ---- */
 
+/* Leak oracle: after teardown (arena unmapped, map fd closed), what was
+ * charged to our memory cgroup must come back to the baseline taken before
+ * the arena existed.  The map is freed from a workqueue, so wait a little. */
+#define AS_LEAK_TOLERANCE (2LL << 20)
+
+static void leak_check(struct as_run *r, long long base)
+{
+	struct as_violation v = {.kind = V_LEAK};
+	long long now = -1;
+
+	if (base < 0)
+		return;
+	for (int i = 0; i < 100; i++) {
+		now = as_memcg_usage();
+		if (now - base <= AS_LEAK_TOLERANCE)
+			break;
+		usleep(20000);
+	}
+	r->rep->leak_checked = true;
+	r->rep->leak_delta = now - base;
+	if (r->o->verbose)
+		printf("leak oracle: memcg %+lld KiB after teardown (tolerance %lld KiB)\n",
+		       (now - base) / 1024, AS_LEAK_TOLERANCE / 1024);
+	if (now - base <= AS_LEAK_TOLERANCE)
+		return;
+	snprintf(v.saw, sizeof(v.saw), "memory cgroup usage %+lld KiB above the baseline 2 s after teardown "
+		 "(tolerance %lld KiB): pages not returned", (now - base) / 1024, AS_LEAK_TOLERANCE / 1024);
+	violation(r, &v);
+}
+
 /* Kernel watch: each new batch of splat lines is one violation, quoting them. */
 static void kernel_check(struct as_run *r, struct as_kwatch *kw)
 {
@@ -650,6 +765,7 @@ int as_run_scenario(const struct as_scenario *sc, const struct as_opts *o, uint6
 	struct as_run *r;
 	struct as_kwatch kw = {.fd = -1};
 	uint64_t now_c[C__NR] = {0}, prev_c[C__NR] = {0}, flt0, t_end, t_sweep, t_prog, t_kw;
+	long long memcg0;
 	size_t sz;
 	int err, i;
 
@@ -664,6 +780,7 @@ int as_run_scenario(const struct as_scenario *sc, const struct as_opts *o, uint6
 	r->pagemap_fd = -1;
 	pthread_mutex_init(&r->qlock, NULL);
 	pthread_cond_init(&r->qcond, NULL);
+	memcg0 = as_memcg_usage();
 
 	r->skel = arena_stress_bpf__open();
 	if (!r->skel) {
@@ -732,10 +849,17 @@ int as_run_scenario(const struct as_scenario *sc, const struct as_opts *o, uint6
 	rep->interrupted = atomic_load(&as_interrupted);
 	atomic_store(&r->stop, true);
 	quiesce_end(r);
-	for (i = 0; i < r->nw; i++)
-		pthread_join(r->w[i]->thread, NULL);
+	{
+		struct timespec dl;	/* one deadline for all of them */
+
+		clock_gettime(CLOCK_REALTIME, &dl);
+		dl.tv_sec += AS_HANG_SECS;
+		for (i = 0; i < r->nw; i++)
+			if (pthread_timedjoin_np(r->w[i]->thread, NULL, &dl) && !r->hung)
+				report_hang(r);
+	}
 	r->elapsed_ns = as_now_ns() - r->t0;
-	if (!err && !(o->stop_on_violation && rep->nviol))
+	if (!err && !r->hung && !(o->stop_on_violation && rep->nviol))
 		as_sweep(r);	/* final sweep, all workers gone */
 	kernel_check(r, &kw);
 	as_kwatch_close(&kw);
@@ -748,13 +872,18 @@ int as_run_scenario(const struct as_scenario *sc, const struct as_opts *o, uint6
 	rep->status = err ? AS_FAILED : AS_RAN;
 	if (err)
 		snprintf(rep->why, sizeof(rep->why), "%s", why);
+	if (r->hung)	/* stuck threads still use all of it: leave it be */
+		return 0;
 	for (i = 0; i < r->nw; i++) {
 		free(r->w[i]->runs);
 		free(r->w[i]);
 	}
 	close(r->pagemap_fd);
-	free(r->pages);
 	arena_stress_bpf__destroy(r->skel);
+	r->skel = NULL;
+	if (!err)
+		leak_check(r, memcg0);
+	free(r->pages);
 	free(r);
 	return err ? AS_EXIT_USAGE : 0;
 fail:

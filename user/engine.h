@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 #include <linux/bpf.h>
 #include "arena_stress.h"
 #include "opts.h"
@@ -63,6 +64,8 @@ struct as_worker {
 	pthread_t thread;
 	uint64_t rng;
 	void (*fn)(struct as_worker *w);
+	pid_t tid;
+	_Atomic uint32_t cur;	/* page being touched (for hang reports) */
 	/* BPF workers: allocations this worker owns */
 	struct as_allocrun *runs;
 	uint32_t nruns, cap;
@@ -125,6 +128,7 @@ struct as_run {
 	uint64_t totals[C__NR];		/* summed at the end */
 	uint64_t elapsed_ns;
 	bool interrupted;
+	bool hung;			/* workers stuck in the kernel: cannot tear down */
 };
 
 /* Engine API for scenarios. */

@@ -6,7 +6,9 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -84,9 +86,73 @@ static void on_sigint(int sig)
 	atomic_store(&as_interrupted, true);
 }
 
+/*
+ * Each scenario runs in a child process and fills its report in shared
+ * memory.  A kernel bug can leave the child's threads in uninterruptible
+ * sleep for good (seen on 6.18: faults stuck in __folio_lock); such a child
+ * can never be reaped, so the parent reports and moves on without it.
+ */
+static void run_isolated(const struct as_scenario *sc, const struct as_opts *o, double dur,
+			 struct as_report *rep)
+{
+	uint64_t deadline;
+	bool forwarded = false;
+	char why[512];
+	pid_t pid;
+	int status;
+
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0) {
+		rep->status = AS_FAILED;
+		snprintf(rep->why, sizeof(rep->why), "fork: %s", strerror(errno));
+		return;
+	}
+	if (pid == 0) {
+		as_run_scenario(sc, o, o->seed, dur, rep, why, sizeof(why));
+		atomic_store(&rep->done, 1);
+		fflush(stdout);
+		fflush(stderr);
+		_exit(0);	/* hangs here if workers are stuck: the parent does not wait */
+	}
+	/* the run, its 5 s hang watchdog, teardown and the leak oracle's wait */
+	deadline = as_now_ns() + (uint64_t)((dur + 30) * 1e9);
+	for (;;) {
+		pid_t w = waitpid(pid, &status, WNOHANG);
+
+		if (w == pid) {
+			if (!atomic_load(&rep->done)) {
+				rep->status = AS_FAILED;
+				snprintf(rep->why, sizeof(rep->why), "scenario process died (%s %d)",
+					 WIFSIGNALED(status) ? "signal" : "exit status",
+					 WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+			}
+			return;
+		}
+		if (atomic_load(&rep->done)) {
+			/* report final; give the child a moment to exit, then leave it */
+			for (int i = 0; i < 50 && waitpid(pid, &status, WNOHANG) != pid; i++)
+				usleep(20000);
+			return;
+		}
+		if (atomic_load(&as_interrupted) && !forwarded) {
+			kill(pid, SIGINT);
+			forwarded = true;
+		}
+		if (as_now_ns() > deadline) {
+			rep->status = AS_FAILED;
+			snprintf(rep->why, sizeof(rep->why), "scenario process did not finish %.0f s after its end "
+				 "(stuck in the kernel?); left behind as pid %d", 30.0, pid);
+			return;
+		}
+		usleep(10000);
+	}
+}
+
 int main(int argc, char **argv)
 {
-	static struct as_report reps[AS_MAX_SCEN];
+	struct as_report *reps;
 	const struct as_scenario *run[AS_MAX_SCEN];
 	struct as_opts o;
 	char err[512], why[512], envwhy[512] = "";
@@ -140,6 +206,12 @@ int main(int argc, char **argv)
 	}
 	if (!o.seed_set)
 		o.seed = ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid() ^ (uint64_t)clock();
+	reps = mmap(NULL, sizeof(*reps) * AS_MAX_SCEN, PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (reps == MAP_FAILED) {
+		fprintf(stderr, "arena-stress: mmap: %s\n", strerror(errno));
+		return AS_EXIT_USAGE;
+	}
 	as_install_signal_guard();
 	signal(SIGINT, on_sigint);
 	signal(SIGTERM, on_sigint);
@@ -162,7 +234,7 @@ int main(int argc, char **argv)
 		}
 		if (o.verbose)
 			printf("== %s: %s\n", run[i]->name, run[i]->summary);
-		as_run_scenario(run[i], &o, o.seed, o.duration / (runnable ? runnable : 1), rep, why, sizeof(why));
+		run_isolated(run[i], &o, o.duration / (runnable ? runnable : 1), rep);
 		if (rep->status == AS_FAILED)
 			fprintf(stderr, "arena-stress: %s: %s\n", run[i]->name, rep->why);
 	}

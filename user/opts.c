@@ -185,8 +185,10 @@ int as_parse_opts(int argc, char **argv, struct as_opts *o, char *err, size_t le
 				o->inject |= AS_INJ_DIRTY_ALLOC;
 			else if (!strcmp(optarg, "sweep-lie"))
 				o->inject |= AS_INJ_SWEEP_LIE;
+			else if (!strcmp(optarg, "hang"))
+				o->inject |= AS_INJ_HANG;
 			else {
-				snprintf(err, len, "invalid value '%s' for --inject (dirty-alloc, sweep-lie)", optarg);
+				snprintf(err, len, "invalid value '%s' for --inject (dirty-alloc, sweep-lie, hang)", optarg);
 				return AS_EXIT_USAGE;
 			}
 			break;

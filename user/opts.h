@@ -40,6 +40,7 @@ struct as_opts {
 	int affinity;		/* AS_AFF_* */
 	uint32_t nap_us;	/* BPF workers sleep this long before a free */
 	uint32_t inject;	/* AS_INJ_* (tests: prove the oracles fire) */
+#define AS_INJ_HANG (1U << 8)	/* a user worker stops reaching quiesce points */
 };
 
 void as_opts_defaults(struct as_opts *o);

@@ -19,6 +19,9 @@ const char *const as_vkind_name[V__NR] = {
 	[V_DIRTY_ALLOC] = "dirty-alloc",
 	[V_KERNEL] = "kernel-splat",
 	[V_SIGNAL] = "unexpected-signal",
+	[V_CONTRACT] = "contract",
+	[V_LEAK] = "leak",
+	[V_HANG] = "hang",
 };
 
 uint64_t as_nonce(uint64_t seed, uint64_t sweep, uint32_t pgoff, int dir)
@@ -188,4 +191,49 @@ void as_kwatch_close(struct as_kwatch *k)
 	if (k->fd >= 0)
 		close(k->fd);
 	k->fd = -1;
+}
+
+static int memcg_try(char *path, size_t len, const char *fmt, const char *rel)
+{
+	snprintf(path, len, fmt, strcmp(rel, "/") ? rel : "");
+	return access(path, R_OK) == 0;
+}
+
+long long as_memcg_usage(void)
+{
+	static char path[512];
+	static int found = -1;
+	char line[512], buf[64];
+	long long v = -1;
+	FILE *f;
+
+	if (found < 0) {	/* find our memory cgroup once */
+		found = 0;
+		f = fopen("/proc/self/cgroup", "r");
+		while (!found && f && fgets(line, sizeof(line), f)) {
+			char *nl = strchr(line, '\n'), *rel;
+
+			if (nl)
+				*nl = 0;
+			rel = strrchr(line, ':');	/* "ID:controllers:/path" */
+			if (!rel++)
+				continue;
+			if (strstr(line, ":memory:"))		/* v1 */
+				found = memcg_try(path, sizeof(path),
+						  "/sys/fs/cgroup/memory%s/memory.usage_in_bytes", rel);
+			else if (!strncmp(line, "0::", 3))	/* v2, or v2 beside v1 */
+				found = memcg_try(path, sizeof(path), "/sys/fs/cgroup%s/memory.current", rel) ||
+					memcg_try(path, sizeof(path), "/sys/fs/cgroup/unified%s/memory.current", rel);
+		}
+		if (f)
+			fclose(f);
+	}
+	if (!found)
+		return -1;
+	f = fopen(path, "r");
+	if (f && fgets(buf, sizeof(buf), f))
+		v = strtoll(buf, NULL, 10);
+	if (f)
+		fclose(f);
+	return v;
 }

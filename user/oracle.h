@@ -19,6 +19,9 @@ enum as_vkind {
 	V_DIRTY_ALLOC,	/* a freshly allocated page was not zero */
 	V_KERNEL,	/* the kernel logged a splat or bumped warn/oops/taint */
 	V_SIGNAL,	/* unexpected SIGSEGV/SIGBUS on arena access */
+	V_CONTRACT,	/* the kernel accepted an operation the arena must refuse */
+	V_LEAK,		/* memory did not come back after teardown */
+	V_HANG,		/* a worker is stuck in the kernel and never reaches a quiesce point */
 	V__NR
 };
 extern const char *const as_vkind_name[V__NR];
@@ -72,5 +75,9 @@ int as_kwatch_open(struct as_kwatch *k);
 int as_kwatch_poll(struct as_kwatch *k);
 void as_kwatch_close(struct as_kwatch *k);
 long as_read_long(const char *path);
+
+/* Leak oracle: memory charged to this process's memory cgroup (v2
+ * memory.current or v1 memory.usage_in_bytes), -1 when unavailable. */
+long long as_memcg_usage(void);
 
 #endif

@@ -10,7 +10,14 @@ void as_report_init(struct as_report *r, const char *scenario, uint64_t seed)
 	snprintf(r->scenario, sizeof(r->scenario), "%s", scenario);
 	r->seed = seed;
 	r->first_ns = -1;
-	pthread_mutex_init(&r->lock, NULL);
+	{	/* reports live in shared memory: a scenario runs in a child */
+		pthread_mutexattr_t a;
+
+		pthread_mutexattr_init(&a);
+		pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
+		pthread_mutex_init(&r->lock, &a);
+		pthread_mutexattr_destroy(&a);
+	}
 }
 
 void as_report_add(struct as_report *r, const struct as_violation *v)
@@ -125,7 +132,12 @@ int as_report_json(FILE *f, struct as_report *reps, int n, const char *kernel_re
 		for (int j = 1, k = 0; j < V__NR; j++)
 			if (r->by_kind[j])
 				fprintf(f, "%s\"%s\": %" PRIu64, k++ ? ", " : "", as_vkind_name[j], r->by_kind[j]);
-		fprintf(f, "},\n     \"kernel_log\": ");
+		fprintf(f, "},\n     \"memcg_delta_kb\": ");
+		if (r->leak_checked)
+			fprintf(f, "%lld", r->leak_delta / 1024);
+		else
+			fprintf(f, "null");
+		fprintf(f, ",\n     \"kernel_log\": ");
 		json_str(f, r->kernel);
 		fprintf(f, ",\n     \"violations\": [");
 		for (int j = 0; j < r->nkept; j++) {

@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include "oracle.h"
 
@@ -41,6 +42,9 @@ struct as_report {
 	int64_t first_ns;	/* time to first detection, -1 none */
 	char kernel[4096];	/* kernel lines seen */
 	bool interrupted;
+	long long leak_delta;	/* memcg bytes above baseline after teardown */
+	bool leak_checked;
+	_Atomic int done;	/* set by the scenario process when the report is final */
 	pthread_mutex_t lock;
 };
 
