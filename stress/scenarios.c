@@ -5,6 +5,10 @@
 
 const struct as_scenario *const as_scenarios[] = {
 	&as_sc_fault_free,
+	&as_sc_madvise,
+	&as_sc_contract,
+	&as_sc_munmap_remap,
+	&as_sc_multi_process,
 	NULL,
 };
 

@@ -8,4 +8,8 @@ extern const struct as_scenario *const as_scenarios[];
 const struct as_scenario *as_find_scenario(const char *name);
 
 extern const struct as_scenario as_sc_fault_free;
+extern const struct as_scenario as_sc_madvise;
+extern const struct as_scenario as_sc_contract;
+extern const struct as_scenario as_sc_munmap_remap;
+extern const struct as_scenario as_sc_multi_process;
 #endif

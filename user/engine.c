@@ -8,6 +8,7 @@
 #include <sched.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -26,7 +27,8 @@ const char *const as_ctr_name[C__NR] = {
 	[C_FREE] = "free", [C_FREE_PAGES] = "free_pages", [C_UREAD] = "user_read",
 	[C_UWRITE] = "user_write", [C_USEGV] = "user_segv", [C_MADV] = "madvise",
 	[C_FAULTS] = "faults", [C_SWEEP] = "sweep", [C_SWEEP_PAGES] = "sweep_pages",
-	[C_SUSPECT] = "suspect",
+	[C_SUSPECT] = "suspect", [C_REMAP] = "remap", [C_CHILD] = "child",
+	[C_CHECK] = "contract_checks",
 };
 
 _Atomic bool as_interrupted;
@@ -349,6 +351,8 @@ static void violation(struct as_run *r, struct as_violation *v)
 	v->t_ns = as_now_ns() - r->t0;
 	v->addr = (uint64_t)(uintptr_t)r->base + (uint64_t)v->pgoff * AS_PAGE_SIZE;
 	as_report_add(r->rep, v);
+	if (getpid() != r->pid)
+		return;	/* a forked child: no stdio (a parent thread may have held its lock) */
 	if (r->o->verbose || r->rep->nviol <= 3)
 		as_report_print_violation(stdout, r->rep, v);
 	if (r->rep->nviol == 4 && !r->o->verbose)
@@ -414,12 +418,12 @@ int as_alloc(struct as_worker *w, uint32_t pgoff, uint32_t cnt)
 		for (i = 0; i < cnt; i++) {
 			uint32_t exp = PS_FREE;
 
-			if (!atomic_compare_exchange_strong(&r->pages[pgoff + i].state, &exp, me))
+			if (!atomic_compare_exchange_strong(&r->pages[pgoff + i].state, &exp, me | PS_BUSY))
 				break;
 		}
 		if (i < cnt) {
 			while (i--) {
-				uint32_t exp = me;
+				uint32_t exp = me | PS_BUSY;
 
 				atomic_compare_exchange_strong(&r->pages[pgoff + i].state, &exp, PS_FREE);
 			}
@@ -436,7 +440,7 @@ int as_alloc(struct as_worker *w, uint32_t pgoff, uint32_t cnt)
 	got = op.pgoff;
 	if (pgoff != AS_ANY_PGOFF && (err || got != pgoff)) {
 		for (i = 0; i < cnt; i++) {
-			uint32_t exp = me;
+			uint32_t exp = me | PS_BUSY;
 
 			atomic_compare_exchange_strong(&r->pages[pgoff + i].state, &exp, PS_FREE);
 		}
@@ -448,11 +452,13 @@ int as_alloc(struct as_worker *w, uint32_t pgoff, uint32_t cnt)
 	for (i = 0; i < cnt; i++) {
 		struct as_page *pg = &r->pages[got + i];
 
-		/* state before token: a reader that sees the new token in
-		 * pg->token then sees the page owned (see as_uread) */
-		atomic_store(&pg->state, me);
+		/* busy, token, owned: a reader never pairs the owner with a
+		 * stale token (as_check_contents), and one that sees the new
+		 * token sees the page not free (as_uread) */
+		atomic_store(&pg->state, me | PS_BUSY);
 		pg->cnt_hint = cnt;
 		__atomic_store_n(&pg->token, AS_TOKEN(gen, got + i), __ATOMIC_SEQ_CST);
+		atomic_store(&pg->state, me);
 	}
 	w->ctr[C_ALLOC]++;
 	w->ctr[C_ALLOC_PAGES] += cnt;
@@ -496,12 +502,23 @@ int as_free_run(struct as_worker *w, uint32_t idx, uint32_t n)
 	 * immediate coherence sweep, which decides. */
 	if (have_pm && as_pagemap_read(r->pagemap_fd, (uintptr_t)uword(r, pgoff, 0), n, before))
 		have_pm = false;
+	for (i = 0; i < n; i++) {
+		uint32_t exp = me;
+
+		atomic_compare_exchange_strong(&r->pages[pgoff + i].state, &exp, me | PS_BUSY);
+	}
 	op.op = AS_OP_FREE;
 	op.pgoff = pgoff;
 	op.cnt = n;
 	err = as_bpf_op(r, &op);
-	if (err)
+	if (err) {
+		for (i = 0; i < n; i++) {
+			uint32_t exp = me | PS_BUSY;
+
+			atomic_compare_exchange_strong(&r->pages[pgoff + i].state, &exp, me);
+		}
 		return err;
+	}
 	t = as_now_ns() - r->t0;
 	if (have_pm && as_pagemap_read(r->pagemap_fd, (uintptr_t)uword(r, pgoff, 0), n, after))
 		have_pm = false;
@@ -516,6 +533,7 @@ int as_free_run(struct as_worker *w, uint32_t idx, uint32_t n)
 		pg->pte_after = have_pm && (after[i] & PM_PRESENT);
 		pg->pfn_before = pg->pte_before ? before[i] & PM_PFN_MASK : 0;
 		suspect |= pg->pte_after;
+		exp = me | PS_BUSY;
 		atomic_compare_exchange_strong(&pg->state, &exp, PS_FREE);
 	}
 	w->ctr[C_FREE]++;
@@ -529,6 +547,155 @@ int as_free_run(struct as_worker *w, uint32_t idx, uint32_t n)
 	if (suspect)
 		as_suspect(w);
 	return 0;
+}
+
+int as_check_contents(struct as_worker *w, uint32_t p, const char *what)
+{
+	struct as_run *r = w->run;
+	struct as_page *pg = &r->pages[p];
+	uint32_t s0 = atomic_load(&pg->state), s1;
+	uint64_t t0 = __atomic_load_n(&pg->token, __ATOMIC_SEQ_CST), t1, v = 0;
+	int sig;
+
+	if (s0 == PS_FREE || (s0 & PS_BUSY))
+		return 0;
+	as_touch(r, p, 1);
+	atomic_store_explicit(&w->cur, p, memory_order_relaxed);
+	sig = as_guarded_read(uword(r, p, AS_OFF_TOKEN), &v);
+	s1 = atomic_load(&pg->state);
+	t1 = __atomic_load_n(&pg->token, __ATOMIC_SEQ_CST);
+	if (s1 != s0 || t1 != t0 || sig || v == t0)
+		return 0;	/* raced with a free or re-allocation, or intact */
+	{
+		struct as_violation viol = {.kind = V_COHERENCE, .pgoff = p};
+		uint64_t pm = 0, pm2 = 0, v2 = 0;
+		int sig2;
+
+		/* confirm: which page did we read, and does a fresh fault read
+		 * the arena's own page? */
+		if (r->pagemap_fd >= 0 && !as_pagemap_read(r->pagemap_fd, (uintptr_t)uword(r, p, 0), 1, &pm) &&
+		    (pm & PM_PRESENT))
+			viol.pfn_user = pm & PM_PFN_MASK;
+		madvise((void *)uword(r, p, 0), AS_PAGE_SIZE, MADV_DONTNEED);
+		sig2 = as_guarded_read(uword(r, p, AS_OFF_TOKEN), &v2);
+		if (r->pagemap_fd >= 0 && !as_pagemap_read(r->pagemap_fd, (uintptr_t)uword(r, p, 0), 1, &pm2) &&
+		    (pm2 & PM_PRESENT))
+			viol.pfn_after = pm2 & PM_PFN_MASK;
+		if (atomic_load(&pg->state) != s0 || __atomic_load_n(&pg->token, __ATOMIC_SEQ_CST) != t0)
+			return 0;	/* freed meanwhile: the re-check means nothing */
+		viol.confirmed = !sig2 && v2 == t0;
+		snprintf(viol.saw, sizeof(viol.saw), "after %s, user reads token %#" PRIx64
+			 " from a page BPF allocated with token %#" PRIx64 " and still owns; re-read after "
+			 "MADV_DONTNEED: %#" PRIx64 "%s", what, v, t0, v2, sig2 ? " (faulted)" : "");
+		snprintf(viol.classify, sizeof(viol.classify), "contents did not persist across %s: %s", what,
+			 !viol.confirmed ? "not explained by a stale PTE"
+			 : viol.pfn_after != viol.pfn_user ? "the user PTE mapped another page than the arena's "
+				"(a stale PTE); a fresh fault maps the arena's page"
+			 : "a stale PTE, already replaced by another thread before its PFN was sampled; "
+			   "a fresh fault maps the arena's page");
+		violation(r, &viol);
+	}
+	return 1;
+}
+
+void as_contract(struct as_run *r, uint32_t pgoff, const char *fmt, ...)
+{
+	struct as_violation v = {.kind = V_CONTRACT, .pgoff = pgoff};
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(v.saw, sizeof(v.saw), fmt, ap);
+	va_end(ap);
+	snprintf(v.classify, sizeof(v.classify), "the arena mapping must refuse this");
+	violation(r, &v);
+}
+
+/* ---- the standard BPF churn worker ---- */
+
+/*
+ * Allocates (fixed addresses in the worker's own slice, or anywhere; 1..16
+ * pages) and frees (whole allocations, or page_cnt 1 of a larger one), keeping
+ * a few allocations live.  It announces the page it will free next as soon as
+ * it has chosen it (as_set_target) and naps --nap-us before each free: see
+ * stress/fault_free.c for why that makes fault-vs-free races frequent.
+ */
+#define LIVE_RUNS 4		/* allocations a BPF worker keeps at once */
+
+static uint32_t pick_cnt(struct as_worker *w)
+{
+	uint32_t r = as_rand_below(w, 100), max = w->run->npages / 8;
+
+	if (r < 70 || max < 2)
+		return 1;
+	if (r < 90)
+		return 2 + as_rand_below(w, max < 3 ? 1 : 3);
+	return 2 + as_rand_below(w, (max < 16 ? max : 16) - 1);
+}
+
+void as_churn_worker(struct as_worker *w)
+{
+	struct as_run *r = w->run;
+	/* each BPF worker picks fixed addresses in its own slice */
+	uint32_t slice = r->npages / r->o->bpf_threads, lo = w->id * slice;
+	uint32_t victim = 0;
+
+	while (as_continue(w)) {
+		if (w->nruns < LIVE_RUNS) {
+			uint32_t cnt = pick_cnt(w), pgoff = AS_ANY_PGOFF;
+
+			if (as_rand_below(w, 2) && slice > cnt) {
+				pgoff = lo + as_rand_below(w, slice - cnt + 1);
+				if (pgoff == 0)
+					pgoff = 1;
+			}
+			as_alloc(w, pgoff, cnt);
+		} else {
+			uint32_t cnt = w->runs[victim].cnt;
+			/* the nap's timer wake-up lands at a random point of the
+			 * co-located faulter; see the comment at the top */
+			as_nap(w);
+
+			/* mostly whole allocations; sometimes one page of a larger
+			 * one (page_cnt 1 takes the single-page zap path) */
+			as_free_run(w, victim, as_rand_below(w, 4) ? cnt : 1);
+		}
+		/* choose and announce the next victim now, so user workers
+		 * are already faulting it when the free comes */
+		if (w->nruns) {
+			victim = as_rand_below(w, w->nruns);
+			as_set_target(r, w->runs[victim].pgoff + as_rand_below(w, w->runs[victim].cnt));
+		}
+	}
+	while (w->nruns)	/* leave the arena empty */
+		as_free_run(w, 0, w->runs[0].cnt);
+}
+
+/* The standard user faulter: mostly the page a BPF worker frees next
+ * (dropping its own PTE first so every access is a fresh fault), sometimes a
+ * recently allocated page or any page; scribbles in the scratch half. */
+void as_fault_worker(struct as_worker *w)
+{
+	struct as_run *r = w->run;
+	uint32_t dead = UINT32_MAX;	/* target that faulted: already freed */
+	uint64_t v;
+
+	while (as_continue(w)) {
+		uint32_t pick = as_rand_below(w, 16), p;
+
+		if (pick < 13) {
+			p = as_target(w);
+			if (p == dead)
+				continue;	/* wait for the next victim */
+			madvise(r->base + (size_t)p * AS_PAGE_SIZE, AS_PAGE_SIZE, MADV_DONTNEED);
+			w->ctr[C_MADV]++;
+		} else {
+			p = pick < 15 ? as_hot_pick(w) : as_rand_below(w, r->npages);
+		}
+		if (pick == 14)
+			as_uwrite(w, p, AS_SCRATCH_OFF + 8 * as_rand_below(w, 256), as_rand(w));
+		else if (as_uread(w, p, AS_OFF_TOKEN, &v) && pick < 13)
+			dead = p;
+	}
 }
 
 /* ---- the coherence sweep ---- */
@@ -775,6 +942,7 @@ int as_run_scenario(const struct as_scenario *sc, const struct as_opts *o, uint6
 	r->sc = sc;
 	r->o = o;
 	r->seed = seed;
+	r->pid = getpid();
 	r->npages = o->pages;
 	r->rep = rep;
 	r->pagemap_fd = -1;
@@ -801,9 +969,15 @@ int as_run_scenario(const struct as_scenario *sc, const struct as_opts *o, uint6
 		snprintf(why, len, "libbpf did not map the arena");
 		goto fail;
 	}
-	r->pages = calloc(r->npages, sizeof(*r->pages));
-	if (!r->pages)
+	r->map_fd = bpf_map__fd(r->skel->maps.arena);
+	r->len = (size_t)r->npages * AS_PAGE_SIZE;
+	r->pages = mmap(NULL, r->npages * sizeof(*r->pages), PROT_READ | PROT_WRITE,
+			MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (r->pages == MAP_FAILED) {
+		r->pages = NULL;
+		snprintf(why, len, "mmap of the page table: %s", strerror(errno));
 		goto fail;
+	}
 	r->pagemap_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
 	if (!o->no_kwatch)
 		as_kwatch_open(&kw);
@@ -814,6 +988,12 @@ int as_run_scenario(const struct as_scenario *sc, const struct as_opts *o, uint6
 	t_sweep = r->t0 + o->sweep_ms * 1000000ULL;
 	t_prog = r->t0 + 1000000000ULL;
 	t_kw = r->t0 + 100000000ULL;
+	if (o->inject & AS_INJ_LEAK) {	/* test: memory that never comes back */
+		char *leak = malloc(8 << 20);
+
+		if (leak)
+			memset(leak, 1, 8 << 20);
+	}
 	err = sc->start(r);
 	if (err) {
 		snprintf(why, len, "starting the scenario failed: %s", strerror(-err));
@@ -825,7 +1005,8 @@ int as_run_scenario(const struct as_scenario *sc, const struct as_opts *o, uint6
 		 * this only bounds how long they wait for the sweep */
 		struct timespec ts = {0, 1000000};
 
-		if (now >= t_end || atomic_load(&as_interrupted))
+		if (now >= t_end || atomic_load(&as_interrupted) ||
+		    (o->stop_on_violation && rep->nviol))	/* also found by children */
 			break;
 		if (atomic_load(&r->suspects) || now >= t_sweep) {
 			atomic_store(&r->suspects, 0);
@@ -883,14 +1064,15 @@ int as_run_scenario(const struct as_scenario *sc, const struct as_opts *o, uint6
 	r->skel = NULL;
 	if (!err)
 		leak_check(r, memcg0);
-	free(r->pages);
+	munmap(r->pages, r->npages * sizeof(*r->pages));
 	free(r);
 	return err ? AS_EXIT_USAGE : 0;
 fail:
 	rep->status = AS_FAILED;
 	snprintf(rep->why, sizeof(rep->why), "%s", why);
 	arena_stress_bpf__destroy(r->skel);
-	free(r->pages);
+	if (r->pages)
+		munmap(r->pages, r->npages * sizeof(*r->pages));
 	free(r);
 	return AS_EXIT_USAGE;
 }

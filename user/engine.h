@@ -29,13 +29,17 @@ struct as_run;
 enum as_ctr {
 	C_ALLOC, C_ALLOC_PAGES, C_ALLOC_FAIL, C_FREE, C_FREE_PAGES,
 	C_UREAD, C_UWRITE, C_USEGV, C_MADV, C_FAULTS,
-	C_SWEEP, C_SWEEP_PAGES, C_SUSPECT,
+	C_SWEEP, C_SWEEP_PAGES, C_SUSPECT, C_REMAP, C_CHILD, C_CHECK,
 	C__NR
 };
 extern const char *const as_ctr_name[C__NR];
 
-/* Page state: 0 = free; otherwise the owning worker's id + 1. */
+/* Page state: 0 = free; otherwise the owning worker's id + 1, with PS_BUSY
+ * set while it changes (claimed for an alloc in flight, token being updated,
+ * free in flight).  Readers trust (state, token) only when not busy and the
+ * same before and after what they check: a seqlock of sorts. */
 #define PS_FREE		0u
+#define PS_BUSY	(1u << 31)
 
 struct as_page {
 	_Atomic uint32_t state;
@@ -101,11 +105,14 @@ struct as_run {
 	const struct as_opts *o;
 	struct arena_stress_bpf *skel;
 	int prog_fd;
+	int map_fd;			/* the arena map: mmap it again with this */
 	char *base;			/* user mapping of the arena */
+	size_t len;			/* its length (npages pages) */
 	uint32_t npages;
 	uint64_t seed;
+	pid_t pid;			/* the scenario process (children differ) */
 	uint64_t t0;			/* ns, monotonic */
-	struct as_page *pages;
+	struct as_page *pages;		/* MAP_SHARED: forked children see it live */
 	int pagemap_fd;
 
 	struct as_worker *w[64];
@@ -147,9 +154,19 @@ int as_bpf_op(struct as_run *r, struct as_op *op);
 int as_alloc(struct as_worker *w, uint32_t pgoff, uint32_t cnt);	/* pgoff or AS_ANY_PGOFF */
 int as_free_run(struct as_worker *w, uint32_t idx, uint32_t npages);	/* free a prefix of owned run idx */
 uint32_t as_hot_pick(struct as_worker *w);
+void as_churn_worker(struct as_worker *w);	/* standard BPF alloc/free loop */
+void as_fault_worker(struct as_worker *w);	/* standard user faulter */
 uint32_t as_target(struct as_worker *w);	/* page a BPF worker frees next */
 void as_set_target(struct as_run *r, uint32_t pgoff);
 void as_suspect(struct as_worker *w);		/* ask for an immediate sweep */
+
+/* "Contents must persist": read page p's token and, if the page stayed
+ * allocated (same owner, same token, not being freed) around the read, it
+ * must be the token BPF wrote.  what names the operation before the read. */
+int as_check_contents(struct as_worker *w, uint32_t p, const char *what);
+/* Record that the kernel accepted an operation the arena must refuse. */
+void as_contract(struct as_run *r, uint32_t pgoff, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* User-side guarded access; return 0 or the signal number. */
 int as_uread(struct as_worker *w, uint32_t pgoff, uint32_t off, uint64_t *val);

@@ -187,8 +187,12 @@ int as_parse_opts(int argc, char **argv, struct as_opts *o, char *err, size_t le
 				o->inject |= AS_INJ_SWEEP_LIE;
 			else if (!strcmp(optarg, "hang"))
 				o->inject |= AS_INJ_HANG;
+			else if (!strcmp(optarg, "contract"))
+				o->inject |= AS_INJ_CONTRACT;
+			else if (!strcmp(optarg, "leak"))
+				o->inject |= AS_INJ_LEAK;
 			else {
-				snprintf(err, len, "invalid value '%s' for --inject (dirty-alloc, sweep-lie, hang)", optarg);
+				snprintf(err, len, "invalid value '%s' for --inject (dirty-alloc, sweep-lie, hang, contract, leak)", optarg);
 				return AS_EXIT_USAGE;
 			}
 			break;

@@ -41,6 +41,8 @@ struct as_opts {
 	uint32_t nap_us;	/* BPF workers sleep this long before a free */
 	uint32_t inject;	/* AS_INJ_* (tests: prove the oracles fire) */
 #define AS_INJ_HANG (1U << 8)	/* a user worker stops reaching quiesce points */
+#define AS_INJ_CONTRACT (1U << 9)	/* contract: one check maps what the kernel allows */
+#define AS_INJ_LEAK (1U << 10)	/* 8 MiB stay charged after teardown */
 };
 
 void as_opts_defaults(struct as_opts *o);

@@ -32,7 +32,7 @@ struct as_report {
 	enum as_status status;
 	char why[256];		/* skip / failure reason */
 	double duration_s;
-	uint64_t ctr[16];	/* engine counters (C__NR of them) */
+	uint64_t ctr[24];	/* engine counters (C__NR of them) */
 	int nctr;
 	const char *const *ctr_name;
 	uint64_t nviol;		/* all violations */

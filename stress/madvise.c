@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * madvise: MADV_DONTNEED, MADV_COLD, MADV_PAGEOUT and whole-arena mprotect
+ * racing BPF frees.
+ *
+ * The arena's contents live in its kernel pages, not in the user PTEs, so
+ * after any of these the next access must map the arena's own page again:
+ * contents persist (as_check_contents).  A read-only mprotect must make a
+ * write fault.  The coherence sweep runs as everywhere.
+ */
+#include <pthread.h>
+#include <sys/mman.h>
+#include "scenarios.h"
+
+/* one mprotect window at a time: another worker restoring PROT_WRITE in the
+ * middle of a check would make the check lie */
+static pthread_mutex_t prot_lock = PTHREAD_MUTEX_INITIALIZER;
+
+#ifndef MADV_COLD
+#define MADV_COLD 20
+#endif
+#ifndef MADV_PAGEOUT
+#define MADV_PAGEOUT 21
+#endif
+
+static void madvise_worker(struct as_worker *w)
+{
+	struct as_run *r = w->run;
+	static const struct { int advice; const char *name; } adv[] = {
+		{MADV_DONTNEED, "MADV_DONTNEED"}, {MADV_COLD, "MADV_COLD"}, {MADV_PAGEOUT, "MADV_PAGEOUT"},
+	};
+
+	while (as_continue(w)) {
+		uint32_t what = as_rand_below(w, 16);
+		uint32_t p = as_rand_below(w, 2) ? as_target(w) : as_rand_below(w, r->npages);
+
+		if (what < 12) {		/* one page, or the whole arena */
+			int a = as_rand_below(w, 3);
+			bool whole = what == 0;
+			char name[48];
+
+			madvise(whole ? r->base : r->base + (size_t)p * AS_PAGE_SIZE,
+				whole ? r->len : AS_PAGE_SIZE, adv[a].advice);
+			w->ctr[C_MADV]++;
+			snprintf(name, sizeof(name), "%s%s", adv[a].name, whole ? " of the whole arena" : "");
+			as_check_contents(w, p, name);
+		} else if (what < 14) {		/* whole-arena mprotect RO, write must fault */
+			uint64_t v;
+			int sig;
+
+			pthread_mutex_lock(&prot_lock);
+			if (mprotect(r->base, r->len, PROT_READ)) {
+				pthread_mutex_unlock(&prot_lock);
+				continue;
+			}
+			w->ctr[C_MADV]++;
+			if (atomic_load(&r->pages[p].state) != PS_FREE) {
+				as_touch(r, p, 1);
+				sig = as_guarded_read((volatile uint64_t *)(r->base + (size_t)p * AS_PAGE_SIZE), &v);
+				if (!sig && !as_guarded_write((volatile uint64_t *)(r->base + (size_t)p * AS_PAGE_SIZE +
+									  AS_SCRATCH_OFF), 1))
+					as_contract(r, p, "a write succeeded through an arena mapping made read-only "
+						    "with mprotect(PROT_READ)");
+			}
+			/* always restore before the next quiesce point */
+			if (mprotect(r->base, r->len, PROT_READ | PROT_WRITE))
+				as_contract(r, 0, "mprotect back to PROT_READ|PROT_WRITE refused: %m");
+			pthread_mutex_unlock(&prot_lock);
+			as_check_contents(w, p, "mprotect(PROT_READ) and back");
+		} else {
+			uint64_t v;
+
+			as_uread(w, p, AS_OFF_TOKEN, &v);
+		}
+	}
+}
+
+static int start(struct as_run *r)
+{
+	int i, err;
+
+	for (i = 0; i < r->o->bpf_threads; i++)
+		if ((err = as_spawn(r, true, as_churn_worker)))
+			return err;
+	for (i = 0; i < (r->o->user_threads ? r->o->user_threads : 1); i++)
+		if ((err = as_spawn(r, false, madvise_worker)))
+			return err;
+	return 0;
+}
+
+const struct as_scenario as_sc_madvise = {
+	.name = "madvise",
+	.summary = "MADV_DONTNEED/COLD/PAGEOUT and mprotect of the arena race BPF frees; contents persist",
+	.arena_flags = BPF_F_SEGV_ON_FAULT,
+	.start = start,
+};
