@@ -22,7 +22,7 @@ LIB_OBJS  := $(patsubst %.c,$(OUT)/%.o,$(LIB_SRCS))
 UNIT_SRCS := $(wildcard tests/unit_*.c)
 UNIT_BINS := $(patsubst tests/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps run check unit bench clean
+.PHONY: all deps vm-deps run check unit bench static vm-check clean
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -51,6 +51,14 @@ $(OUT)/libarena-stress.a: $(LIB_OBJS)
 arena-stress: $(OUT)/user/main.o $(OUT)/libarena-stress.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
+# Statically linked, for the VM runner's initramfs (tests/vm/).
+static: arena-stress-static
+arena-stress-static: $(OUT)/user/main.o $(OUT)/libarena-stress.a
+	$(CC) $(CFLAGS) -static -o $@ $^ -lbpf -lelf -lz -lzstd -lpthread
+
+vm-deps:
+	@bash scripts/vm-deps.sh
+
 $(OUT)/tests/%: tests/%.c tests/unit.h $(OUT)/libarena-stress.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests $(CFLAGS) -o $@ $< $(OUT)/libarena-stress.a $(LDLIBS)
@@ -65,12 +73,18 @@ run: deps
 	echo "arena-stress exit code $$rc (0 clean, 1 violations, 2 error, 3 kernel splat, 4 nothing ran)"; \
 	[ $$rc -ne 2 ]
 
-check: deps
-	$(MAKE) arena-stress unit
+check: deps vm-deps
+	$(MAKE) arena-stress unit static
 	bash tests/run.sh
 
+# The unsafe scenarios and a short pass of all others in a Debian 6.12 VM
+# (also part of check, as tests/integ_vm.sh).
+vm-check: deps vm-deps
+	$(MAKE) arena-stress static
+	bash tests/integ_vm.sh
+
 clean:
-	rm -rf $(OUT) arena-stress
+	rm -rf $(OUT) arena-stress arena-stress-static
 
 # Independent confirmer (no engine code): tests/integ_fault_free.sh runs it.
 $(OUT)/tests/confirm_orphan: tests/confirm_orphan.c $(SKELS)

@@ -50,8 +50,10 @@ static void child(struct as_worker *w)
 
 			if (!sig && s0 == PS_FREE && v && v == __atomic_load_n(&pg->token, __ATOMIC_SEQ_CST) &&
 			    atomic_load(&pg->state) == PS_FREE)
-				as_contract(r, p, "child %d reads token %#lx of an allocation whose free had returned "
-					    "(stale mapping in another process)", getpid(), (unsigned long)v);
+				as_report_v(r, V_STALE_FREE, p, "stale user PTE in another process: the free "
+					    "did not zap this child's mapping (or a fault raced it)",
+					    "child %d reads token %#lx of an allocation whose free had returned",
+					    getpid(), (unsigned long)v);
 		}
 		as_check_contents(w, p, "a fault in a child process");
 	}

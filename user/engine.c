@@ -598,15 +598,16 @@ int as_check_contents(struct as_worker *w, uint32_t p, const char *what)
 	return 1;
 }
 
-void as_contract(struct as_run *r, uint32_t pgoff, const char *fmt, ...)
+void as_report_v(struct as_run *r, enum as_vkind kind, uint32_t pgoff, const char *classify,
+		 const char *fmt, ...)
 {
-	struct as_violation v = {.kind = V_CONTRACT, .pgoff = pgoff};
+	struct as_violation v = {.kind = kind, .pgoff = pgoff};
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(v.saw, sizeof(v.saw), fmt, ap);
 	va_end(ap);
-	snprintf(v.classify, sizeof(v.classify), "the arena mapping must refuse this");
+	snprintf(v.classify, sizeof(v.classify), "%s", classify);
 	violation(r, &v);
 }
 

@@ -164,9 +164,12 @@ void as_suspect(struct as_worker *w);		/* ask for an immediate sweep */
  * allocated (same owner, same token, not being freed) around the read, it
  * must be the token BPF wrote.  what names the operation before the read. */
 int as_check_contents(struct as_worker *w, uint32_t p, const char *what);
-/* Record that the kernel accepted an operation the arena must refuse. */
-void as_contract(struct as_run *r, uint32_t pgoff, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+/* Record a violation found by scenario code. */
+void as_report_v(struct as_run *r, enum as_vkind kind, uint32_t pgoff, const char *classify,
+		 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* The kernel accepted an operation the arena must refuse. */
+#define as_contract(r, pgoff, ...) \
+	as_report_v(r, V_CONTRACT, pgoff, "the arena mapping must refuse this", __VA_ARGS__)
 
 /* User-side guarded access; return 0 or the signal number. */
 int as_uread(struct as_worker *w, uint32_t pgoff, uint32_t off, uint64_t *val);

@@ -1,0 +1,40 @@
+#!/bin/bash
+# make vm-check: every scenario, the unsafe ones included, briefly inside a
+# VM running Debian's newest 6.12 cloud kernel (tests/vm/run.sh).  Asserts the
+# VM booted, the kernel did not crash, and every scenario did real work; says
+# what was found on that kernel.
+. "$(dirname "$0")/lib.sh"
+[ "$(id -u)" -eq 0 ] || skip "needs root (apt-get download, qemu)"
+[ -x arena-stress-static ] || skip "no static build (make static)"
+command -v qemu-system-x86_64 >/dev/null || skip "no qemu (make vm-deps)"
+
+pkg=${AS_VM_KERNEL_PKG:-'linux-image-6.12.*-cloud-amd64'}
+bash tests/vm/run.sh --kernel-pkg "$pkg" --timeout 300 --json-out "$TMP/vm.json" \
+	--console-out "$TMP/console" -- --unsafe -d 25 >"$TMP/out" 2>&1; rc=$?
+grep -E "^vm:|^scenario|ran |skipped |failed " "$TMP/out"
+if [ $rc -eq 10 ]; then
+	# the kernel in the VM crashed under the scenarios: that is a finding
+	# (the reason they run there), not a failure of the tool
+	keep=/tmp/arena-stress-vm-crash.$(date +%s).console
+	cp "$TMP/console" "$keep"
+	echo "note: KERNEL CRASH in the VM ($pkg); console kept in $keep:"
+	grep -m 12 -E 'Kernel panic|Oops|BUG:|general protection|RIP:|Call Trace|KASAN' "$TMP/console" | sed 's/^/note:   /'
+	check "arena-stress was running when it crashed" grep -q "AS-VM-START" "$TMP/console"
+	done_test
+fi
+check "VM booted and arena-stress finished: exit 0, 1 or 3 (got $rc)" [ $rc -le 1 -o $rc -eq 3 ]
+[ -s "$TMP/vm.json" ] || { fail "no JSON report from the VM"; done_test; }
+kernel=$(json "$TMP/vm.json" 'd["kernel"]')
+echo "note: VM kernel $kernel"
+for sc in fault-free madvise contract munmap-remap multi-process; do
+	q="[s for s in d['scenarios'] if s['name'] == '$sc']"
+	check "$sc ran in the VM" [ "$(json "$TMP/vm.json" "$q[0]['status']")" = ran ]
+	n=$(json "$TMP/vm.json" "$q[0]['counters']['alloc']")
+	check "$sc did real work ($n allocs)" [ "$n" -gt 20 ]
+	echo "note: $kernel $sc: $(json "$TMP/vm.json" "$q[0]['violations_total']") violations $(json "$TMP/vm.json" "$q[0]['by_kind']")"
+done
+n=$(json "$TMP/vm.json" "[s for s in d['scenarios'] if s['name'] == 'munmap-remap'][0]['counters']['remap']")
+check "munmap-remap cycled the mapping ($n)" [ "$n" -gt 20 ]
+n=$(json "$TMP/vm.json" "[s for s in d['scenarios'] if s['name'] == 'multi-process'][0]['counters']['child']")
+check "multi-process forked children ($n)" [ "$n" -gt 5 ]
+done_test

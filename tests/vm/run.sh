@@ -1,0 +1,129 @@
+#!/bin/bash
+# Run arena-stress inside a throwaway VM, so a kernel crash never takes the
+# host down and other kernels can be tested.
+#
+# usage: tests/vm/run.sh [--kernel BZIMAGE | --kernel-pkg 'linux-image-6.12.*-cloud-amd64']
+#                        [--timeout SEC] [--json-out FILE] [--console-out FILE] -- ARENA-STRESS-ARGS...
+#
+# Builds an initramfs (busybox-static, ./arena-stress-static, an /init that
+# mounts proc, sys, devtmpfs, debugfs and bpffs, runs arena-stress with the
+# given arguments, prints its output, JSON report and kernel log, and powers
+# off), boots it with qemu (-accel tcg; AS_VM_ACCEL=kvm where KVM works) under a hard
+# timeout.  Exit code: arena-stress's own (0 1 2 3 4), or
+#   10 the kernel panicked / oopsed before arena-stress finished
+#   11 no result before the timeout (hang)
+#   12 the kernel did not boot to /init
+# Kernel packages are fetched with apt-get download and cached in
+# $AS_VM_CACHE (default ~/.cache/arena-stress).
+set -u
+cd "$(dirname "$0")/../.." || exit 2
+KERNEL= PKG= TIMEOUT=300 JSON_OUT= CONSOLE_OUT=
+CACHE=${AS_VM_CACHE:-$HOME/.cache/arena-stress}
+while [ $# -gt 0 ]; do
+	case $1 in
+	--kernel) KERNEL=$2; shift 2 ;;
+	--kernel-pkg) PKG=$2; shift 2 ;;
+	--timeout) TIMEOUT=$2; shift 2 ;;
+	--json-out) JSON_OUT=$2; shift 2 ;;
+	--console-out) CONSOLE_OUT=$2; shift 2 ;;
+	--) shift; break ;;
+	*) echo "vm: unknown argument '$1' (see the header of $0)" >&2; exit 2 ;;
+	esac
+done
+[ -n "$KERNEL" ] || [ -n "$PKG" ] || PKG='linux-image-6.12.*-cloud-amd64'
+[ -x arena-stress-static ] || { echo "vm: build it first: make static" >&2; exit 2; }
+command -v qemu-system-x86_64 >/dev/null || { echo "vm: no qemu: make vm-deps" >&2; exit 2; }
+[ -f /usr/share/doc/busybox-static/copyright ] || { echo "vm: no busybox-static: make vm-deps" >&2; exit 2; }
+
+# ---- the kernel ----
+if [ -z "$KERNEL" ]; then
+	mkdir -p "$CACHE"
+	# newest package whose name matches the glob
+	name=$(apt-cache pkgnames 2>/dev/null | grep -x "$(sed 's/\./\\./g; s/\*/.*/g' <<<"$PKG")" |
+	       grep -v -- '-unsigned$' | sort -V | tail -1)
+	[ -n "$name" ] || { echo "vm: no package matches '$PKG' (apt-get update?)" >&2; exit 2; }
+	KERNEL=$CACHE/$name.vmlinuz
+	if [ ! -s "$KERNEL" ]; then
+		echo "vm: fetching $name" >&2
+		d=$(mktemp -d)
+		(cd "$d" && apt-get download -q "$name" >/dev/null 2>&1) || { echo "vm: apt-get download $name failed" >&2; rm -rf "$d"; exit 2; }
+		dpkg-deb -x "$d"/*.deb "$d/x"
+		vmlinuz=$(find "$d/x" \( -path '*/boot/vmlinuz-*' -o -path '*/lib/modules/*/vmlinuz' \) | head -1)
+		[ -n "$vmlinuz" ] || { echo "vm: no vmlinuz in $name" >&2; rm -rf "$d"; exit 2; }
+		cp "$vmlinuz" "$KERNEL"
+		rm -rf "$d"
+	fi
+fi
+[ -s "$KERNEL" ] || { echo "vm: kernel '$KERNEL' not found" >&2; exit 2; }
+
+# ---- the initramfs ----
+work=$(mktemp -d /tmp/as-vm.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+root=$work/root
+mkdir -p "$root"/{bin,proc,sys,dev,tmp}
+cp /bin/busybox "$root/bin/busybox"
+cp arena-stress-static "$root/arena-stress"
+args=$(printf ' %q' "$@")
+cat >"$root/init" <<INIT
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+mount -t bpf bpf /sys/fs/bpf 2>/dev/null
+echo "AS-VM-START \$(uname -r) \$(nproc) cpus"
+cd /tmp
+/arena-stress$args --json /tmp/r.json >/tmp/out 2>&1
+rc=\$?
+cat /tmp/out
+echo AS-VM-JSON-BEGIN
+cat /tmp/r.json 2>/dev/null
+echo AS-VM-JSON-END
+echo "AS-VM-EXIT=\$rc"
+echo AS-VM-KLOG-BEGIN
+dmesg | grep -E 'BUG|WARNING|Oops|Bad page|rss-counter|bad pmd|corruption|blocked for more|Kernel panic|KASAN|UBSAN' | tail -40
+echo AS-VM-KLOG-END
+sync
+poweroff -f
+INIT
+chmod +x "$root/init"
+(cd "$root" && find . | cpio -o -H newc 2>/dev/null | gzip -1) >"$work/initrd"
+
+# ---- boot ----
+# TCG by default: the KVM of the machines here cannot run stock kernels.
+# Where KVM works: AS_VM_ACCEL=kvm.
+accel=${AS_VM_ACCEL:-tcg}
+console=$work/console
+start=$(date +%s)
+timeout -k 5 "$TIMEOUT" qemu-system-x86_64 -accel "$accel" -cpu max -smp 2 -m 2G -nographic -no-reboot \
+	-kernel "$KERNEL" -initrd "$work/initrd" \
+	-append "console=ttyS0 panic=-1 rdinit=/init loglevel=4" >"$console" 2>&1 </dev/null
+qrc=$?
+took=$(( $(date +%s) - start ))
+[ -n "$CONSOLE_OUT" ] && cp "$console" "$CONSOLE_OUT"
+tr -d '\r' <"$console" >"$console.txt"
+
+kernel_name=$(basename "$KERNEL")
+if grep -q '^AS-VM-EXIT=' "$console.txt"; then
+	rc=$(sed -n 's/^AS-VM-EXIT=//p' "$console.txt" | tail -1)
+	sed -n '/AS-VM-START/,/^AS-VM-JSON-BEGIN/p' "$console.txt" | grep -v '^AS-VM-JSON-BEGIN' | sed 's/.*AS-VM-START/AS-VM-START/'
+	[ -n "$JSON_OUT" ] && sed -n '/^AS-VM-JSON-BEGIN/,/^AS-VM-JSON-END/p' "$console.txt" | sed '1d;$d' >"$JSON_OUT"
+	klog=$(sed -n '/^AS-VM-KLOG-BEGIN/,/^AS-VM-KLOG-END/p' "$console.txt" | sed '1d;$d')
+	[ -n "$klog" ] && printf 'vm: kernel log:\n%s\n' "$klog"
+	echo "vm: $kernel_name: arena-stress exit $rc (${took}s)"
+	exit "$rc"
+fi
+splat=$(grep -m 20 -E 'Kernel panic|Oops|BUG:|general protection|KASAN' "$console.txt")
+if [ -n "$splat" ]; then
+	printf 'vm: %s: kernel crashed (%ss):\n%s\n' "$kernel_name" "$took" "$splat"
+	exit 10
+fi
+if ! grep -q 'AS-VM-START' "$console.txt"; then
+	printf 'vm: %s: did not boot to /init (qemu exit %s, %ss); console tail:\n' "$kernel_name" "$qrc" "$took"
+	tail -15 "$console.txt"
+	exit 12
+fi
+printf 'vm: %s: no result within %ss (hang); console tail:\n' "$kernel_name" "$TIMEOUT"
+tail -15 "$console.txt"
+exit 11
