@@ -141,6 +141,7 @@ static double engine(int fault)
 
 	as_opts_defaults(&o);
 	o.affinity = AS_AFF_SPREAD;	/* worker 0 on CPU 0 */
+	o.no_coverage = true;		/* optional tracing: not part of the engine */
 	as_report_init(&rep, sc[fault].name, 1);
 	if (as_run_scenario(&sc[fault], &o, 1, secs, &rep, why, sizeof(why)) || rep.nviol) {
 		fprintf(stderr, "overhead: engine run failed: %s (%lu violations)\n", why, (unsigned long)rep.nviol);

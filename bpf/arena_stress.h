@@ -81,4 +81,18 @@ struct as_sweep {
 	__u64 unonce[AS_MAX_PAGES];
 };
 
+/*
+ * Race-window coverage (bpf/coverage.bpf.c), system-wide counters:
+ * a fault is "in flight" from arena_vm_fault() returning a page to
+ * finish_fault() installing it; teardown is free_pgtables() running.
+ */
+struct as_cov {
+	__u64 arena_faults;		/* arena_vm_fault() calls */
+	__u64 frees;			/* bpf_arena_free_pages() calls */
+	__u64 free_during_fault;	/* ... that began or ended with a fault in flight */
+	__u64 arena_zaps;		/* zap_page_range_single() from an arena free */
+	__u64 zap_during_teardown;	/* ... while free_pgtables() was running */
+};
+
+
 #endif

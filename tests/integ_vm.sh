@@ -33,6 +33,19 @@ for sc in fault-free madvise contract munmap-remap multi-process; do
 	check "$sc did real work ($n allocs)" [ "$n" -gt 20 ]
 	echo "note: $kernel $sc: $(json "$TMP/vm.json" "$q[0]['violations_total']") violations $(json "$TMP/vm.json" "$q[0]['by_kind']")"
 done
+# race-window coverage (fentry/fexit) works on this kernel: the windows the
+# scenarios aim at did open
+ff="[s for s in d['scenarios'] if s['name'] == 'fault-free'][0]['coverage']"
+if [ "$(json "$TMP/vm.json" "'arena_faults' in $ff")" = True ]; then
+	n=$(json "$TMP/vm.json" "$ff['free_during_fault']")
+	check "coverage: fault-free frees overlapped a fault in flight ($n)" [ "$n" -gt 0 ]
+	mp="[s for s in d['scenarios'] if s['name'] == 'multi-process'][0]['coverage']"
+	n=$(json "$TMP/vm.json" "$mp['arena_zaps']")
+	check "coverage: multi-process arena zaps seen ($n)" [ "$n" -gt 0 ]
+	echo "note: multi-process: $(json "$TMP/vm.json" "$mp['zap_during_teardown']") arena zaps during page-table teardown"
+else
+	echo "note: coverage unavailable in the VM: $(json "$TMP/vm.json" "$ff['unavailable']")"
+fi
 n=$(json "$TMP/vm.json" "[s for s in d['scenarios'] if s['name'] == 'munmap-remap'][0]['counters']['remap']")
 check "munmap-remap cycled the mapping ($n)" [ "$n" -gt 20 ]
 n=$(json "$TMP/vm.json" "[s for s in d['scenarios'] if s['name'] == 'multi-process'][0]['counters']['child']")

@@ -21,6 +21,7 @@
 #include "engine.h"
 #include "report.h"
 #include "arena_stress.skel.h"
+#include "coverage.h"
 
 const char *const as_ctr_name[C__NR] = {
 	[C_ALLOC] = "alloc", [C_ALLOC_PAGES] = "alloc_pages", [C_ALLOC_FAIL] = "alloc_fail",
@@ -934,6 +935,7 @@ int as_run_scenario(const struct as_scenario *sc, const struct as_opts *o, uint6
 	struct as_kwatch kw = {.fd = -1};
 	uint64_t now_c[C__NR] = {0}, prev_c[C__NR] = {0}, flt0, t_end, t_sweep, t_prog, t_kw;
 	long long memcg0;
+	struct as_covrun cov = {0};
 	size_t sz;
 	int err, i;
 
@@ -949,7 +951,6 @@ int as_run_scenario(const struct as_scenario *sc, const struct as_opts *o, uint6
 	r->pagemap_fd = -1;
 	pthread_mutex_init(&r->qlock, NULL);
 	pthread_cond_init(&r->qcond, NULL);
-	memcg0 = as_memcg_usage();
 
 	r->skel = arena_stress_bpf__open();
 	if (!r->skel) {
@@ -982,6 +983,11 @@ int as_run_scenario(const struct as_scenario *sc, const struct as_opts *o, uint6
 	r->pagemap_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
 	if (!o->no_kwatch)
 		as_kwatch_open(&kw);
+	if (!o->no_coverage)
+		as_cov_start(&cov);
+	/* leak baseline: everything set up (libbpf, BTF, tables), no arena
+	 * page allocated yet */
+	memcg0 = as_memcg_usage();
 
 	flt0 = minflt();
 	r->t0 = as_now_ns();
@@ -1021,8 +1027,16 @@ int as_run_scenario(const struct as_scenario *sc, const struct as_opts *o, uint6
 		if (now >= t_prog) {
 			sum_counters(r, now_c);
 			now_c[C_FAULTS] = minflt() - flt0;
-			if (duration_s >= 2 || o->verbose)
+			if (duration_s >= 2 || o->verbose) {
+				struct as_cov c;
+
+				as_cov_read(&cov, &c);
 				progress(r, now_c, prev_c, 1.0, (now - r->t0) / 1e9);
+				if (cov.on)
+					fprintf(stderr, "%*s race windows: %" PRIu64 " frees with a fault in flight, %" PRIu64
+						" arena zaps during page-table teardown\n", 19, "", (uint64_t)c.free_during_fault,
+						(uint64_t)c.zap_during_teardown);
+			}
 			memcpy(prev_c, now_c, sizeof(now_c));
 			t_prog += 1000000000ULL;
 		}
@@ -1045,6 +1059,11 @@ int as_run_scenario(const struct as_scenario *sc, const struct as_opts *o, uint6
 		as_sweep(r);	/* final sweep, all workers gone */
 	kernel_check(r, &kw);
 	as_kwatch_close(&kw);
+	as_cov_read(&cov, &rep->cov);
+	rep->cov_on = cov.on;
+	snprintf(rep->cov_unavail, sizeof(rep->cov_unavail), "%s", cov.unavailable);
+	if (!r->hung)
+		as_cov_stop(&cov);
 	sum_counters(r, r->totals);
 	r->totals[C_FAULTS] = minflt() - flt0;
 	memcpy(rep->ctr, r->totals, sizeof(r->totals));

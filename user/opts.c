@@ -43,6 +43,7 @@ void as_usage(FILE *f)
 "  -x, --stop-on-violation     end a scenario at its first violation\n"
 "      --unsafe                also run scenarios that may crash the kernel\n"
 "      --no-kernel-watch       do not fail on kernel log splats\n"
+"      --no-coverage           do not attach the race-window tracing (fentry/fexit)\n"
 "  -v, --verbose               more output (repeat for more)\n"
 "  -h, --help                  this text\n\n"
 "exit codes: 0 clean, 1 violations found, 2 usage or environment error,\n"
@@ -70,7 +71,7 @@ bad:
 	return AS_EXIT_USAGE;
 }
 
-enum { O_UNSAFE = 256, O_SWEEP_MS, O_NO_KWATCH, O_INJECT, O_NAP_US };
+enum { O_UNSAFE = 256, O_SWEEP_MS, O_NO_KWATCH, O_INJECT, O_NAP_US, O_NO_COV };
 
 int as_parse_opts(int argc, char **argv, struct as_opts *o, char *err, size_t len)
 {
@@ -89,6 +90,7 @@ int as_parse_opts(int argc, char **argv, struct as_opts *o, char *err, size_t le
 		{"stop-on-violation", no_argument, 0, 'x'},
 		{"unsafe", no_argument, 0, O_UNSAFE},
 		{"no-kernel-watch", no_argument, 0, O_NO_KWATCH},
+		{"no-coverage", no_argument, 0, O_NO_COV},
 		{"inject", required_argument, 0, O_INJECT},	/* tests only */
 		{"verbose", no_argument, 0, 'v'},
 		{"help", no_argument, 0, 'h'},
@@ -180,6 +182,7 @@ int as_parse_opts(int argc, char **argv, struct as_opts *o, char *err, size_t le
 		case 'x': o->stop_on_violation = true; break;
 		case O_UNSAFE: o->unsafe = true; break;
 		case O_NO_KWATCH: o->no_kwatch = true; break;
+		case O_NO_COV: o->no_coverage = true; break;
 		case O_INJECT:
 			if (!strcmp(optarg, "dirty-alloc"))
 				o->inject |= AS_INJ_DIRTY_ALLOC;

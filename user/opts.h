@@ -37,6 +37,7 @@ struct as_opts {
 	bool stop_on_violation;
 	uint32_t sweep_ms;	/* periodic coherence sweep interval */
 	bool no_kwatch;		/* do not watch the kernel log (tests) */
+	bool no_coverage;	/* do not attach the race-window tracing */
 	int affinity;		/* AS_AFF_* */
 	uint32_t nap_us;	/* BPF workers sleep this long before a free */
 	uint32_t inject;	/* AS_INJ_* (tests: prove the oracles fire) */

@@ -58,6 +58,32 @@ static uint64_t ctr(const struct as_report *r, const char *name)
 	return 0;
 }
 
+static void coverage_lines(FILE *f, struct as_report *reps, int n)
+{
+	bool any = false;
+
+	for (int i = 0; i < n; i++) {
+		struct as_report *r = &reps[i];
+		const struct as_cov *c = &r->cov;
+
+		if (r->status != AS_RAN || (!r->cov_on && !r->cov_unavail[0]))
+			continue;
+		if (!any)
+			fprintf(f, "\nrace-window coverage (fentry/fexit, system-wide):\n");
+		any = true;
+		if (!r->cov_on) {
+			fprintf(f, "  %-14s unavailable: %s\n", r->scenario, r->cov_unavail);
+			continue;
+		}
+		fprintf(f, "  %-14s %" PRIu64 " arena faults; %" PRIu64 " of %" PRIu64 " frees (%.1f%%) overlapped a fault "
+			"in flight; %" PRIu64 " of %" PRIu64 " arena zaps ran during page-table teardown%s%s\n", r->scenario,
+			(uint64_t)c->arena_faults, (uint64_t)c->free_during_fault, (uint64_t)c->frees,
+			c->frees ? 100.0 * c->free_during_fault / c->frees : 0.0, (uint64_t)c->zap_during_teardown,
+			(uint64_t)c->arena_zaps,
+			r->cov_unavail[0] ? "; unavailable: " : "", r->cov_unavail);
+	}
+}
+
 void as_report_table(FILE *f, struct as_report *reps, int n)
 {
 	fprintf(f, "\n%-14s %-8s %7s %10s %10s %10s %8s %6s %10s  %s\n", "scenario", "status", "secs",
@@ -84,6 +110,7 @@ void as_report_table(FILE *f, struct as_report *reps, int n)
 			ctr(r, "alloc"), ctr(r, "free"), ctr(r, "faults"), ctr(r, "sweep"), r->nviol,
 			first, kinds, r->interrupted ? " (interrupted)" : "");
 	}
+	coverage_lines(f, reps, n);
 }
 
 static void json_str(FILE *f, const char *s)
@@ -132,7 +159,17 @@ int as_report_json(FILE *f, struct as_report *reps, int n, const char *kernel_re
 		for (int j = 1, k = 0; j < V__NR; j++)
 			if (r->by_kind[j])
 				fprintf(f, "%s\"%s\": %" PRIu64, k++ ? ", " : "", as_vkind_name[j], r->by_kind[j]);
-		fprintf(f, "},\n     \"memcg_delta_kb\": ");
+		fprintf(f, "},\n     \"coverage\": ");
+		if (r->cov_on)
+			fprintf(f, "{\"arena_faults\": %" PRIu64 ", \"frees\": %" PRIu64 ", \"free_during_fault\": %" PRIu64
+				", \"arena_zaps\": %" PRIu64 ", \"zap_during_teardown\": %" PRIu64 ", \"unavailable\": ",
+				(uint64_t)r->cov.arena_faults, (uint64_t)r->cov.frees, (uint64_t)r->cov.free_during_fault,
+				(uint64_t)r->cov.arena_zaps, (uint64_t)r->cov.zap_during_teardown);
+		else
+			fprintf(f, "{\"unavailable\": ");
+		json_str(f, r->cov_unavail[0] ? r->cov_unavail : r->cov_on ? "" : "off");
+		fprintf(f, "}");
+		fprintf(f, ",\n     \"memcg_delta_kb\": ");
 		if (r->leak_checked)
 			fprintf(f, "%lld", r->leak_delta / 1024);
 		else

@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include "oracle.h"
+#include "arena_stress.h"
 
 #define AS_REP_KEEP 16		/* violations kept in full per scenario */
 
@@ -45,6 +46,9 @@ struct as_report {
 	long long leak_delta;	/* memcg bytes above baseline after teardown */
 	bool leak_checked;
 	_Atomic int done;	/* set by the scenario process when the report is final */
+	bool cov_on;		/* race-window coverage attached */
+	struct as_cov cov;	/* its counts over the run */
+	char cov_unavail[256];
 	pthread_mutex_t lock;
 };
 

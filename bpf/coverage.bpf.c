@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Race-window coverage: how often did the windows the scenarios aim at open?
+ *  - free vs fault in flight: between arena_vm_fault() returning a page (its
+ *    reference taken, arena->lock dropped) and finish_fault() installing the
+ *    PTE, a bpf_arena_free_pages() began or ended;
+ *  - zap vs teardown: an arena free's zap_page_range_single() ran while some
+ *    task was in free_pgtables() (munmap or exit tearing page tables down).
+ * Each program is optional: user space probes the symbol first and reports
+ * what it could not attach.
+ */
+#define BPF_NO_KFUNC_PROTOTYPES
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include "arena_stress.h"
+
+struct as_cov cov;
+__s64 inflight;		/* arena faults between page taken and PTE installed */
+__s64 teardown;		/* tasks inside free_pgtables() */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u64);
+	__type(value, __u8);
+} fault_task SEC(".maps");	/* tasks with an arena fault in flight */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u64);
+	__type(value, __u8);
+} free_task SEC(".maps");	/* tasks inside bpf_arena_free_pages() */
+
+SEC("fexit/arena_vm_fault")
+int BPF_PROG(cov_fault, struct vm_fault *vmf, vm_fault_t ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u8 one = 1;
+
+	__sync_fetch_and_add(&cov.arena_faults, 1);
+	if (ret == 0 && !bpf_map_update_elem(&fault_task, &id, &one, BPF_NOEXIST))
+		__sync_fetch_and_add(&inflight, 1);
+	return 0;
+}
+
+SEC("fexit/finish_fault")
+int BPF_PROG(cov_finish, struct vm_fault *vmf, vm_fault_t ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+
+	if (!bpf_map_delete_elem(&fault_task, &id))
+		__sync_fetch_and_sub(&inflight, 1);
+	return 0;
+}
+
+SEC("fentry/bpf_arena_free_pages")
+int BPF_PROG(cov_free_in, void *map, void *ptr, __u32 cnt)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u8 in_flight = inflight > 0;
+
+	__sync_fetch_and_add(&cov.frees, 1);
+	bpf_map_update_elem(&free_task, &id, &in_flight, BPF_ANY);
+	return 0;
+}
+
+SEC("fexit/bpf_arena_free_pages")
+int BPF_PROG(cov_free_out, void *map, void *ptr, __u32 cnt)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u8 *at_entry = bpf_map_lookup_elem(&free_task, &id);
+
+	if ((at_entry && *at_entry) || inflight > 0)
+		__sync_fetch_and_add(&cov.free_during_fault, 1);
+	bpf_map_delete_elem(&free_task, &id);
+	return 0;
+}
+
+SEC("fentry/zap_page_range_single")
+int BPF_PROG(cov_zap, struct vm_area_struct *vma, unsigned long addr, unsigned long size)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+
+	if (!bpf_map_lookup_elem(&free_task, &id))
+		return 0;	/* not an arena free's zap */
+	__sync_fetch_and_add(&cov.arena_zaps, 1);
+	if (teardown > 0)
+		__sync_fetch_and_add(&cov.zap_during_teardown, 1);
+	return 0;
+}
+
+SEC("fentry/free_pgtables")
+int BPF_PROG(cov_teardown_in)
+{
+	__sync_fetch_and_add(&teardown, 1);
+	return 0;
+}
+
+SEC("fexit/free_pgtables")
+int BPF_PROG(cov_teardown_out)
+{
+	__sync_fetch_and_sub(&teardown, 1);
+	return 0;
+}
+
+char _license[] SEC("license") = "GPL";

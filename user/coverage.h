@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef AS_COVERAGE_H
+#define AS_COVERAGE_H
+#include <stdbool.h>
+#include "arena_stress.h"
+
+struct coverage_bpf;
+
+/* Optional race-window tracing (bpf/coverage.bpf.c). */
+struct as_covrun {
+	struct coverage_bpf *skel;
+	struct as_cov base;	/* counters when the run started */
+	bool on;		/* at least the fault/free pair is attached */
+	char unavailable[256];	/* programs not attached, and why */
+};
+
+/* Probes each target in the kernel's BTF, loads and attaches what exists. */
+void as_cov_start(struct as_covrun *c);
+/* Counters since as_cov_start (all zero when off). */
+void as_cov_read(const struct as_covrun *c, struct as_cov *delta);
+void as_cov_stop(struct as_covrun *c);
+#endif
