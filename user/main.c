@@ -110,6 +110,7 @@ static void run_isolated(const struct as_scenario *sc, const struct as_opts *o, 
 		return;
 	}
 	if (pid == 0) {
+		as_memcg_isolate(rep->memcg_dir, sizeof(rep->memcg_dir));
 		as_run_scenario(sc, o, o->seed, dur, rep, why, sizeof(why));
 		atomic_store(&rep->done, 1);
 		fflush(stdout);
@@ -122,6 +123,8 @@ static void run_isolated(const struct as_scenario *sc, const struct as_opts *o, 
 		pid_t w = waitpid(pid, &status, WNOHANG);
 
 		if (w == pid) {
+			if (rep->memcg_dir[0])
+				rmdir(rep->memcg_dir);	/* empty now: its process is gone */
 			if (!atomic_load(&rep->done)) {
 				rep->status = AS_FAILED;
 				snprintf(rep->why, sizeof(rep->why), "scenario process died (%s %d)",
@@ -132,8 +135,14 @@ static void run_isolated(const struct as_scenario *sc, const struct as_opts *o, 
 		}
 		if (atomic_load(&rep->done)) {
 			/* report final; give the child a moment to exit, then leave it */
-			for (int i = 0; i < 50 && waitpid(pid, &status, WNOHANG) != pid; i++)
+			for (int i = 0; i < 50; i++) {
+				if (waitpid(pid, &status, WNOHANG) == pid) {
+					if (rep->memcg_dir[0])
+						rmdir(rep->memcg_dir);
+					break;
+				}
 				usleep(20000);
+			}
 			return;
 		}
 		if (atomic_load(&as_interrupted) && !forwarded) {

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include "oracle.h"
 
 const char *const as_vkind_name[V__NR] = {
@@ -193,47 +194,86 @@ void as_kwatch_close(struct as_kwatch *k)
 	k->fd = -1;
 }
 
-static int memcg_try(char *path, size_t len, const char *fmt, const char *rel)
+static int memcg_try(char *path, size_t len, const char *fmt, const char *rel, const char *file)
 {
-	snprintf(path, len, fmt, strcmp(rel, "/") ? rel : "");
+	char dir[400];
+
+	snprintf(dir, sizeof(dir), fmt, strcmp(rel, "/") ? rel : "");
+	snprintf(path, len, "%s/%s", dir, file);
 	return access(path, R_OK) == 0;
+}
+
+/* The directory of this process's memory cgroup, and its usage file name. */
+static int memcg_find(char *dir, size_t len, const char **file)
+{
+	char line[512], path[512];
+	int found = 0;
+	FILE *f = fopen("/proc/self/cgroup", "r");
+
+	while (!found && f && fgets(line, sizeof(line), f)) {
+		char *nl = strchr(line, '\n'), *rel;
+
+		if (nl)
+			*nl = 0;
+		rel = strrchr(line, ':');	/* "ID:controllers:/path" */
+		if (!rel++)
+			continue;
+		if (strstr(line, ":memory:")) {		/* v1 */
+			*file = "memory.usage_in_bytes";
+			found = memcg_try(path, sizeof(path), "/sys/fs/cgroup/memory%s", rel, *file);
+		} else if (!strncmp(line, "0::", 3)) {	/* v2, or v2 beside v1 */
+			*file = "memory.current";
+			found = memcg_try(path, sizeof(path), "/sys/fs/cgroup%s", rel, *file) ||
+				memcg_try(path, sizeof(path), "/sys/fs/cgroup/unified%s", rel, *file);
+		}
+	}
+	if (f)
+		fclose(f);
+	if (found)
+		snprintf(dir, len, "%.*s", (int)(strrchr(path, '/') - path), path);
+	return found;
 }
 
 long long as_memcg_usage(void)
 {
-	static char path[512];
-	static int found = -1;
-	char line[512], buf[64];
+	char dir[512], path[600], buf[64];
+	const char *file;
 	long long v = -1;
 	FILE *f;
 
-	if (found < 0) {	/* find our memory cgroup once */
-		found = 0;
-		f = fopen("/proc/self/cgroup", "r");
-		while (!found && f && fgets(line, sizeof(line), f)) {
-			char *nl = strchr(line, '\n'), *rel;
-
-			if (nl)
-				*nl = 0;
-			rel = strrchr(line, ':');	/* "ID:controllers:/path" */
-			if (!rel++)
-				continue;
-			if (strstr(line, ":memory:"))		/* v1 */
-				found = memcg_try(path, sizeof(path),
-						  "/sys/fs/cgroup/memory%s/memory.usage_in_bytes", rel);
-			else if (!strncmp(line, "0::", 3))	/* v2, or v2 beside v1 */
-				found = memcg_try(path, sizeof(path), "/sys/fs/cgroup%s/memory.current", rel) ||
-					memcg_try(path, sizeof(path), "/sys/fs/cgroup/unified%s/memory.current", rel);
-		}
-		if (f)
-			fclose(f);
-	}
-	if (!found)
+	if (!memcg_find(dir, sizeof(dir), &file))
 		return -1;
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
 	f = fopen(path, "r");
 	if (f && fgets(buf, sizeof(buf), f))
 		v = strtoll(buf, NULL, 10);
 	if (f)
 		fclose(f);
 	return v;
+}
+
+int as_memcg_isolate(char *made, size_t len)
+{
+	char dir[512], sub[600], procs[700];
+	const char *file;
+	FILE *f;
+	int ok;
+
+	made[0] = 0;
+	if (!memcg_find(dir, sizeof(dir), &file))
+		return -1;
+	snprintf(sub, sizeof(sub), "%s/arena-stress-%d", dir, getpid());
+	if (mkdir(sub, 0755) && errno != EEXIST)
+		return -1;
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", sub);
+	f = fopen(procs, "w");
+	ok = f && fprintf(f, "%d\n", getpid()) > 0;
+	if (f && fclose(f))
+		ok = 0;
+	if (!ok) {
+		rmdir(sub);
+		return -1;
+	}
+	snprintf(made, len, "%s", sub);
+	return 0;
 }

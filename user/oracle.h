@@ -79,5 +79,9 @@ long as_read_long(const char *path);
 /* Leak oracle: memory charged to this process's memory cgroup (v2
  * memory.current or v1 memory.usage_in_bytes), -1 when unavailable. */
 long long as_memcg_usage(void);
+/* Move this process into a new child memory cgroup of its own, so the leak
+ * oracle sees only its own charges (made = the directory, for rmdir later).
+ * -1 when not possible: the oracle then reads the shared cgroup. */
+int as_memcg_isolate(char *made, size_t len);
 
 #endif

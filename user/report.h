@@ -45,6 +45,7 @@ struct as_report {
 	bool interrupted;
 	long long leak_delta;	/* memcg bytes above baseline after teardown */
 	bool leak_checked;
+	char memcg_dir[512];	/* the scenario's own memory cgroup, removed after it */
 	_Atomic int done;	/* set by the scenario process when the report is final */
 	bool cov_on;		/* race-window coverage attached */
 	struct as_cov cov;	/* its counts over the run */
