@@ -77,15 +77,7 @@ static void madvise_worker(struct as_worker *w)
 
 static int start(struct as_run *r)
 {
-	int i, err;
-
-	for (i = 0; i < r->o->bpf_threads; i++)
-		if ((err = as_spawn(r, true, as_churn_worker)))
-			return err;
-	for (i = 0; i < (r->o->user_threads ? r->o->user_threads : 1); i++)
-		if ((err = as_spawn(r, false, madvise_worker)))
-			return err;
-	return 0;
+	return as_spawn_std(r, madvise_worker, madvise_worker);	/* at least one */
 }
 
 const struct as_scenario as_sc_madvise = {

@@ -92,17 +92,7 @@ static void spawner(struct as_worker *w)
 
 static int start(struct as_run *r)
 {
-	int i, err;
-
-	for (i = 0; i < r->o->bpf_threads; i++)
-		if ((err = as_spawn(r, true, as_churn_worker)))
-			return err;
-	if ((err = as_spawn(r, false, spawner)))
-		return err;
-	for (i = 1; i < r->o->user_threads; i++)
-		if ((err = as_spawn(r, false, as_fault_worker)))
-			return err;
-	return 0;
+	return as_spawn_std(r, spawner, as_fault_worker);
 }
 
 const struct as_scenario as_sc_multi_process = {

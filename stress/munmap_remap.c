@@ -52,17 +52,7 @@ static void remap_worker(struct as_worker *w)
 
 static int start(struct as_run *r)
 {
-	int i, err;
-
-	for (i = 0; i < r->o->bpf_threads; i++)
-		if ((err = as_spawn(r, true, as_churn_worker)))
-			return err;
-	if ((err = as_spawn(r, false, remap_worker)))
-		return err;
-	for (i = 1; i < r->o->user_threads; i++)
-		if ((err = as_spawn(r, false, as_fault_worker)))
-			return err;
-	return 0;
+	return as_spawn_std(r, remap_worker, as_fault_worker);
 }
 
 const struct as_scenario as_sc_munmap_remap = {

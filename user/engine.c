@@ -226,6 +226,21 @@ int as_spawn(struct as_run *r, bool bpf, void (*fn)(struct as_worker *w))
 	return 0;
 }
 
+int as_spawn_std(struct as_run *r, void (*lead)(struct as_worker *w), void (*user)(struct as_worker *w))
+{
+	int i, err, n = r->o->user_threads;
+
+	for (i = 0; i < r->o->bpf_threads; i++)
+		if ((err = as_spawn(r, true, as_churn_worker)))
+			return err;
+	if (lead && (err = as_spawn(r, false, lead)))
+		return err;
+	for (i = lead ? 1 : 0; i < n; i++)
+		if ((err = as_spawn(r, false, user)))
+			return err;
+	return 0;
+}
+
 bool as_continue(struct as_worker *w)
 {
 	struct as_run *r = w->run;

@@ -140,6 +140,9 @@ struct as_run {
 
 /* Engine API for scenarios. */
 int as_spawn(struct as_run *r, bool bpf, void (*fn)(struct as_worker *w));
+/* The usual line-up: --bpf-threads as_churn_worker, then `lead` once (if
+ * given), then `user` until --user-threads user workers run in all. */
+int as_spawn_std(struct as_run *r, void (*lead)(struct as_worker *w), void (*user)(struct as_worker *w));
 bool as_continue(struct as_worker *w);		/* false: stop; parks on quiesce */
 uint64_t as_rand(struct as_worker *w);
 static inline uint32_t as_rand_below(struct as_worker *w, uint32_t n)
