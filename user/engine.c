@@ -473,10 +473,11 @@ int as_alloc(struct as_worker *w, uint32_t pgoff, uint32_t cnt)
 		/* busy, token, owned: a reader never pairs the owner with a
 		 * stale token (as_check_contents), and one that sees the new
 		 * token sees the page not free (as_uread) */
-		atomic_store(&pg->state, me | PS_BUSY);
+		atomic_store_explicit(&pg->state, me | PS_BUSY, memory_order_relaxed);
+		atomic_thread_fence(memory_order_release);	/* busy before the token */
 		pg->cnt_hint = cnt;
-		__atomic_store_n(&pg->token, AS_TOKEN(gen, got + i), __ATOMIC_SEQ_CST);
-		atomic_store(&pg->state, me);
+		__atomic_store_n(&pg->token, AS_TOKEN(gen, got + i), __ATOMIC_RELEASE);
+		atomic_store_explicit(&pg->state, me, memory_order_release);
 	}
 	w->ctr[C_ALLOC]++;
 	w->ctr[C_ALLOC_PAGES] += cnt;
@@ -520,21 +521,17 @@ int as_free_run(struct as_worker *w, uint32_t idx, uint32_t n)
 	 * immediate coherence sweep, which decides. */
 	if (have_pm && as_pagemap_read(r->pagemap_fd, (uintptr_t)uword(r, pgoff, 0), n, before))
 		have_pm = false;
-	for (i = 0; i < n; i++) {
-		uint32_t exp = me;
-
-		atomic_compare_exchange_strong(&r->pages[pgoff + i].state, &exp, me | PS_BUSY);
-	}
+	/* nobody else can own these until the free runs: a store will do */
+	for (i = 0; i < n; i++)
+		atomic_store_explicit(&r->pages[pgoff + i].state, me | PS_BUSY, memory_order_relaxed);
+	atomic_thread_fence(memory_order_seq_cst);	/* busy before the kernel frees */
 	op.op = AS_OP_FREE;
 	op.pgoff = pgoff;
 	op.cnt = n;
 	err = as_bpf_op(r, &op);
-	if (err) {
-		for (i = 0; i < n; i++) {
-			uint32_t exp = me | PS_BUSY;
-
-			atomic_compare_exchange_strong(&r->pages[pgoff + i].state, &exp, me);
-		}
+	if (err) {	/* nothing was freed: still ours */
+		for (i = 0; i < n; i++)
+			atomic_store_explicit(&r->pages[pgoff + i].state, me, memory_order_release);
 		return err;
 	}
 	t = as_now_ns() - r->t0;
@@ -580,8 +577,9 @@ int as_check_contents(struct as_worker *w, uint32_t p, const char *what)
 	as_touch(r, p, 1);
 	atomic_store_explicit(&w->cur, p, memory_order_relaxed);
 	sig = as_guarded_read(uword(r, p, AS_OFF_TOKEN), &v);
-	s1 = atomic_load(&pg->state);
-	t1 = __atomic_load_n(&pg->token, __ATOMIC_SEQ_CST);
+	atomic_thread_fence(memory_order_acquire);	/* the read before the re-check */
+	t1 = __atomic_load_n(&pg->token, __ATOMIC_ACQUIRE);
+	s1 = atomic_load_explicit(&pg->state, memory_order_acquire);
 	if (s1 != s0 || t1 != t0 || sig || v == t0)
 		return 0;	/* raced with a free or re-allocation, or intact */
 	{
