@@ -24,6 +24,12 @@ bad "--scenario no-such-thing" "unknown scenario 'no-such-thing' for --scenario"
 bad "--frobnicate" "unknown option '--frobnicate'"
 bad "--seed" "option --seed needs a value"
 
+if [ "$(id -u)" -eq 0 ] && $AS --list | grep -q '^contract *runs'; then
+	$AS -s contract -d 0.3 --json - >"$TMP/j" 2>"$TMP/human"
+	check "--json - puts only JSON on stdout" python3 -c "import json,sys; json.load(open(sys.argv[1]))" "$TMP/j"
+	check "--json - puts the human report on stderr" grep -q "^contract .*ran" "$TMP/human"
+fi
+
 if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
 	cp $AS "$TMP/as" && chmod 755 "$TMP" "$TMP/as"
 	err=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$TMP/as" -d 1 2>&1); rc=$?

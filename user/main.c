@@ -165,7 +165,7 @@ int main(int argc, char **argv)
 	const struct as_scenario *run[AS_MAX_SCEN];
 	struct as_opts o;
 	char err[512], why[512], envwhy[512] = "";
-	int nrun = 0, nrep = 0, code, i, runnable = 0;
+	int nrun = 0, nrep = 0, code, i, runnable = 0, json_fd = -1;
 	bool env_ok;
 	struct utsname un;
 
@@ -215,6 +215,11 @@ int main(int argc, char **argv)
 	}
 	if (!o.seed_set)
 		o.seed = ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid() ^ (uint64_t)clock();
+	if (o.json && !strcmp(o.json, "-")) {
+		/* stdout carries only the JSON: the human report goes to stderr */
+		json_fd = dup(STDOUT_FILENO);
+		dup2(STDERR_FILENO, STDOUT_FILENO);
+	}
 	reps = mmap(NULL, sizeof(*reps) * AS_MAX_SCEN, PROT_READ | PROT_WRITE,
 		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (reps == MAP_FAILED) {
@@ -266,14 +271,12 @@ int main(int argc, char **argv)
 	printf("result: %s (exit %d)\n", code == 0 ? "clean" : code == 1 ? "VIOLATIONS FOUND"
 	       : code == 3 ? "KERNEL SPLAT" : code == 4 ? "nothing ran" : "error", code);
 	if (o.json) {
-		FILE *f = strcmp(o.json, "-") ? fopen(o.json, "w") : stdout;
+		FILE *f = json_fd >= 0 ? fdopen(json_fd, "w") : fopen(o.json, "w");
 
-		if (!f || as_report_json(f, reps, nrep, un.release, code)) {
+		if (!f || as_report_json(f, reps, nrep, un.release, code) || fclose(f)) {
 			fprintf(stderr, "arena-stress: cannot write --json %s: %s\n", o.json, strerror(errno));
 			return AS_EXIT_USAGE;
 		}
-		if (f != stdout)
-			fclose(f);
 	}
 	return code;
 }
