@@ -9,7 +9,7 @@ for t in build/tests/unit_* tests/integ_*.sh; do
 	name=$(basename "$t")
 	log=$(mktemp)
 	start=$(date +%s.%N)
-	if [ "${t%.sh}" != "$t" ]; then timeout 300 bash "$t" >"$log" 2>&1; else timeout 120 "$t" >"$log" 2>&1; fi
+	if [ "${t%.sh}" != "$t" ]; then timeout 600 bash "$t" >"$log" 2>&1; else timeout 120 "$t" >"$log" 2>&1; fi
 	rc=$?
 	secs=$(printf "%.1f" "$(echo "$(date +%s.%N) - $start" | bc)")
 	case $rc in
