@@ -8,9 +8,11 @@ needs_arena
 $AS -s fault-free -d 2 --seed 7 --json "$TMP/r.json" >"$TMP/out" 2>&1; rc=$?
 check "exit code is 0 or 1 (got $rc)" [ $rc -eq 0 -o $rc -eq 1 ]
 s='d["scenarios"][0]'
-for c in alloc free faults user_read; do
-	n=$(json "$TMP/r.json" "$s[\"counters\"][\"$c\"]")
-	check "counted real $c ops ($n)" [ "$n" -gt 1000 ]
+# floors that prove real work even on a slow, contended host (typical
+# rates are 10-100x higher: see the README's benchmarks)
+for c in alloc:200 free:200 faults:1000 user_read:1000; do
+	n=$(json "$TMP/r.json" "$s[\"counters\"][\"${c%:*}\"]")
+	check "counted real ${c%:*} ops ($n)" [ "$n" -gt "${c#*:}" ]
 done
 n=$(json "$TMP/r.json" "$s[\"counters\"][\"sweep\"]")
 check "coherence sweeps ran ($n)" [ "$n" -ge 5 ]
