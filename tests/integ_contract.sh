@@ -8,7 +8,7 @@ needs_arena
 
 $AS -s contract -d 2 --json "$TMP/c.json" >"$TMP/out" 2>&1
 s='d["scenarios"][0]'
-n=$(json "$TMP/c.json" "$s[\"counters\"][\"contract_checks\"]"); check "contract checks ran ($n)" [ "$n" -gt 200 ]
+n=$(json "$TMP/c.json" "$s[\"counters\"][\"contract_checks\"]"); check "contract checks ran ($n)" [ "$n" -gt 50 ]
 check "the kernel refused every one" [ "$(json "$TMP/c.json" "$s['by_kind'].get('contract', 0)")" = 0 ]
 
 $AS -s contract -d 1 --inject contract --json "$TMP/i.json" >"$TMP/out" 2>&1; rc=$?

@@ -9,8 +9,8 @@ needs_arena
 $AS -s madvise -d 2 --seed 5 --json "$TMP/m.json" >"$TMP/out" 2>&1; rc=$?
 check "exit 0 or 1 (got $rc)" [ $rc -eq 0 -o $rc -eq 1 ]
 s='d["scenarios"][0]'
-n=$(json "$TMP/m.json" "$s[\"counters\"][\"madvise\"]"); check "madvise/mprotect calls ($n)" [ "$n" -gt 1000 ]
-n=$(json "$TMP/m.json" "$s[\"counters\"][\"alloc\"]"); check "BPF allocations ($n)" [ "$n" -gt 100 ]
+n=$(json "$TMP/m.json" "$s[\"counters\"][\"madvise\"]"); check "madvise/mprotect calls ($n)" [ "$n" -gt 200 ]
+n=$(json "$TMP/m.json" "$s[\"counters\"][\"alloc\"]"); check "BPF allocations ($n)" [ "$n" -gt 20 ]
 n=$(json "$TMP/m.json" "$s[\"counters\"][\"sweep\"]"); check "sweeps ($n)" [ "$n" -ge 3 ]
 kinds=$(json "$TMP/m.json" "' '.join(sorted($s['by_kind']))")
 check "only divergence kinds ($kinds)" grep -qxE "(coherence|stale-free-mapping|hang| )*" <<<"$kinds"
