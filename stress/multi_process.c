@@ -40,16 +40,12 @@ static void child(struct as_worker *w)
 
 		if (as_rand_below(w, 2))
 			madvise(r->base + (size_t)p * AS_PAGE_SIZE, AS_PAGE_SIZE, MADV_DONTNEED);
-		/* stale read: the suspect check of as_uread, decided on the spot:
-		 * the page was free before and after, and the read returned the
-		 * token of the allocation freed there */
+		/* a stale read decided on the spot (no sweep covers children) */
 		{
-			struct as_page *pg = &r->pages[p];
-			uint32_t s0 = atomic_load(&pg->state);
+			uint32_t s0 = atomic_load(&r->pages[p].state);
 			int sig = as_guarded_read((volatile uint64_t *)(r->base + (size_t)p * AS_PAGE_SIZE), &v);
 
-			if (!sig && s0 == PS_FREE && v && v == __atomic_load_n(&pg->token, __ATOMIC_SEQ_CST) &&
-			    atomic_load(&pg->state) == PS_FREE)
+			if (!sig && as_read_was_stale(r, p, s0, v))
 				as_report_v(r, V_STALE_FREE, p, "stale user PTE in another process: the free "
 					    "did not zap this child's mapping (or a fault raced it)",
 					    "child %d reads token %#lx of an allocation whose free had returned",

@@ -145,15 +145,18 @@ int as_uread(struct as_worker *w, uint32_t pgoff, uint32_t off, uint64_t *val)
 	sig = as_guarded_read(uword(w->run, pgoff, off), val);
 
 	w->ctr[sig ? C_USEGV : C_UREAD]++;
-	/* The page was free when the read began (its free had returned) and the
-	 * read still returned the token of that freed allocation: user space
-	 * reached a page the arena dropped.  Ask for a sweep, which decides.
-	 * (A page being re-allocated reads 0 or its new token instead.) */
-	if (!sig && s0 == PS_FREE && off == AS_OFF_TOKEN && *val &&
-	    *val == __atomic_load_n(&pg->token, __ATOMIC_SEQ_CST) &&
-	    atomic_load(&pg->state) == PS_FREE)
+	/* a suspect only: the sweep decides */
+	if (!sig && off == AS_OFF_TOKEN && as_read_was_stale(w->run, pgoff, s0, *val))
 		as_suspect(w);
 	return sig;
+}
+
+bool as_read_was_stale(struct as_run *r, uint32_t p, uint32_t s0, uint64_t v)
+{
+	struct as_page *pg = &r->pages[p];
+
+	return s0 == PS_FREE && v && v == __atomic_load_n(&pg->token, __ATOMIC_SEQ_CST) &&
+	       atomic_load(&pg->state) == PS_FREE;
 }
 
 int as_uwrite(struct as_worker *w, uint32_t pgoff, uint32_t off, uint64_t val)
@@ -865,8 +868,8 @@ int as_sweep(struct as_run *r)
 			nviol++;
 		}
 	}
-	r->w[0] ? r->w[0]->ctr[C_SWEEP]++ : 0;
-	r->w[0] ? r->w[0]->ctr[C_SWEEP_PAGES] += n : 0;
+	r->own_ctr[C_SWEEP]++;
+	r->own_ctr[C_SWEEP_PAGES] += n;
 	if (workers)
 		quiesce_end(r);
 	free(views), free(pm0), free(pm1);
@@ -921,7 +924,7 @@ static void kernel_check(struct as_run *r, struct as_kwatch *kw)
 
 static void sum_counters(struct as_run *r, uint64_t *out)
 {
-	memset(out, 0, sizeof(uint64_t) * C__NR);
+	memcpy(out, r->own_ctr, sizeof(uint64_t) * C__NR);
 	for (int i = 0; i < r->nw; i++)
 		for (int c = 0; c < C__NR; c++)
 			out[c] += r->w[i]->ctr[c];

@@ -133,6 +133,7 @@ struct as_run {
 	struct as_report *rep;		/* where violations go */
 	uint64_t sweep_seq;
 	uint64_t totals[C__NR];		/* summed at the end */
+	uint64_t own_ctr[C__NR];	/* the coordinator's own (sweeps) */
 	uint64_t elapsed_ns;
 	bool interrupted;
 	bool hung;			/* workers stuck in the kernel: cannot tear down */
@@ -176,6 +177,11 @@ void as_report_v(struct as_run *r, enum as_vkind kind, uint32_t pgoff, const cha
 
 /* User-side guarded access; return 0 or the signal number. */
 int as_uread(struct as_worker *w, uint32_t pgoff, uint32_t off, uint64_t *val);
+/* A read of page p that began with the page free (state s0) and returned v:
+ * true when it still returned the token of the allocation freed there, i.e.
+ * user space reached a page the arena dropped (a page being re-allocated
+ * reads 0 or its new token instead). */
+bool as_read_was_stale(struct as_run *r, uint32_t p, uint32_t s0, uint64_t v);
 int as_uwrite(struct as_worker *w, uint32_t pgoff, uint32_t off, uint64_t val);
 int as_guarded_read(volatile uint64_t *p, uint64_t *val);
 /* Scenario code that makes the kernel touch arena pages for this process
