@@ -11,7 +11,7 @@ ARCH     := x86
 OUT      := build
 CFLAGS   ?= -O2 -g -Wall -Wextra -Wno-unused-parameter
 CPPFLAGS += -Iuser -Istress -Ibpf -I$(OUT) -D_GNU_SOURCE
-LDLIBS   := -lbpf -lelf -lz -lpthread
+LDLIBS   := -lbpf -luring -lelf -lz -lpthread
 
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(OUT)/%.bpf.o,$(BPF_SRCS))
@@ -54,7 +54,7 @@ arena-stress: $(OUT)/user/main.o $(OUT)/libarena-stress.a
 # Statically linked, for the VM runner's initramfs (tests/vm/).
 static: arena-stress-static
 arena-stress-static: $(OUT)/user/main.o $(OUT)/libarena-stress.a
-	$(CC) $(CFLAGS) -static -o $@ $^ -lbpf -lelf -lz -lzstd -lpthread
+	$(CC) $(CFLAGS) -static -o $@ $^ -lbpf -luring -lelf -lz -lzstd -lpthread
 
 vm-deps:
 	@bash scripts/vm-deps.sh

@@ -129,6 +129,7 @@ int as_run(struct as_op *op)
 	case AS_OP_PEEK:
 		op->peek_token = *word(op->pgoff, AS_OFF_TOKEN);
 		op->peek_unonce = *word(op->pgoff, AS_OFF_UNONCE);
+		op->peek_val = *word(op->pgoff, op->off & (AS_PAGE_SIZE - 8));
 		ret = 0;
 		break;
 	case AS_OP_PROBE:

@@ -29,7 +29,14 @@
 #define AS_OFF_UNONCE		8	/* sweep: user writes, BPF reads */
 #define AS_OFF_BNONCE		16	/* sweep: BPF writes, user reads */
 #define AS_ORACLE_BYTES		2048
-#define AS_SCRATCH_OFF		2048
+#define AS_SCRATCH_OFF		2048	/* user threads scribble in [2048, 3072) */
+/* Kernel-path markers (GUP, io_uring, process_vm_*): one 8-byte slot per
+ * worker in [3072, 3584); an O_DIRECT block of 512 bytes at 3584. */
+#define AS_SCRATCH_WORDS	128
+#define AS_KSLOT_OFF		3072
+#define AS_KSLOTS		64
+#define AS_DIO_OFF		3584
+#define AS_DIO_LEN		512
 
 /* Token written into every allocated page: magic | generation | pgoff. */
 #define AS_TOKEN_MAGIC		0xA5ULL
@@ -61,11 +68,12 @@ struct as_op {
 	__u32 dirty_words;
 	__u32 dirty_pgoff;
 	__u32 dirty_off;
-	__u32 pad;
+	__u32 off;		/* in, AS_OP_PEEK: byte offset of peek_val */
 	__u64 dirty_val;
 	/* out, AS_OP_PEEK */
 	__u64 peek_token;
 	__u64 peek_unonce;
+	__u64 peek_val;
 };
 
 /*
@@ -92,6 +100,9 @@ struct as_cov {
 	__u64 free_during_fault;	/* ... that began or ended with a fault in flight */
 	__u64 arena_zaps;		/* zap_page_range_single() from an arena free */
 	__u64 zap_during_teardown;	/* ... while free_pgtables() was running */
+	__u64 pinned_frees;		/* pages an arena free dropped while GUP-pinned */
+	__u64 iowq_faults;		/* arena faults taken by io_uring's io-wq workers */
+	__u64 remote_faults;		/* ... by a task of another mm (GUP remote) */
 };
 
 

@@ -15,6 +15,8 @@
 #include <bpf/bpf_tracing.h>
 #include "arena_stress.h"
 
+#define PF_IO_WORKER 0x00000010	/* include/linux/sched.h */
+
 struct as_cov cov;
 __s64 inflight;		/* arena faults between page taken and PTE installed */
 __s64 teardown;		/* tasks inside free_pgtables() */
@@ -39,7 +41,13 @@ int BPF_PROG(cov_fault, struct vm_fault *vmf, vm_fault_t ret)
 	__u64 id = bpf_get_current_pid_tgid();
 	__u8 one = 1;
 
+	struct task_struct *task = bpf_get_current_task_btf();
+
 	__sync_fetch_and_add(&cov.arena_faults, 1);
+	if (task->flags & PF_IO_WORKER)
+		__sync_fetch_and_add(&cov.iowq_faults, 1);
+	if (vmf->vma->vm_mm != task->mm)
+		__sync_fetch_and_add(&cov.remote_faults, 1);
 	if (ret == 0 && !bpf_map_update_elem(&fault_task, &id, &one, BPF_NOEXIST))
 		__sync_fetch_and_add(&inflight, 1);
 	return 0;
@@ -88,6 +96,20 @@ int BPF_PROG(cov_zap, struct vm_area_struct *vma, unsigned long addr, unsigned l
 	__sync_fetch_and_add(&cov.arena_zaps, 1);
 	if (teardown > 0)
 		__sync_fetch_and_add(&cov.zap_during_teardown, 1);
+	return 0;
+}
+
+/* A page an arena free gives back while something still pins it: FOLL_PIN
+ * adds GUP_PIN_COUNTING_BIAS (1024) to a small page's refcount. */
+SEC("fentry/__free_pages")
+int BPF_PROG(cov_page_free, struct page *page, unsigned int order)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+
+	if (!bpf_map_lookup_elem(&free_task, &id))
+		return 0;	/* not inside an arena free */
+	if (page->_refcount.counter >= 1024 + 1)
+		__sync_fetch_and_add(&cov.pinned_frees, 1);
 	return 0;
 }
 

@@ -24,3 +24,39 @@ needs_arena() {
 
 # jq-like access with python3: json FILE 'expression using d'
 json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"; }
+
+# needs_scenario NAME: skip unless NAME runs here (e.g. io_uring disabled).
+needs_scenario() {
+	local line
+	line=$($AS --list | sed -n "/^$1 /{p;n;p}")
+	grep -q "^$1 *runs" <<<"$line" || skip "$1 unavailable here: $(sed -n 's/^ *reason: //p' <<<"$line")"
+}
+
+# kpath_checks FILE MIN_KOPS: shared assertions of the kernel-path scenarios
+# (pinned, io-wq, gup) on a run's JSON: real kernel-path work, only the
+# divergence kinds a kernel with the orphaned-PTE bug shows (never a
+# pin-crossing without --inject), every kept divergence re-checked, and the
+# memory back after teardown.
+kpath_checks() {
+	local f=$1 min=$2 s='d["scenarios"][0]' n kinds
+	n=$(json "$f" "$s['counters']['kernel_ops']")
+	check "kernel-path ops judged ($n)" [ "$n" -gt "$min" ]
+	n=$(json "$f" "$s['counters']['alloc']")
+	check "BPF allocations ($n)" [ "$n" -gt 20 ]
+	n=$(json "$f" "$s['counters']['sweep']")
+	check "sweeps ($n)" [ "$n" -ge 3 ]
+	kinds=$(json "$f" "' '.join(sorted($s['by_kind']))")
+	check "only divergence kinds of the orphaned-PTE bug ($kinds)" \
+		grep -qxE "(coherence|stale-free-mapping|hang| )*" <<<"$kinds"
+	check "every kept divergence is confirmed, or says why it could not be" \
+		[ "$(json "$f" "all(v['confirmed'] or 'inconclusive' in v['classification'] or
+			'second process' in v['classification'] for v in $s['violations'] if v['kind'] != 'hang')")" = True ]
+	n=$(json "$f" "sum(1 for v in $s['violations'] if v['confirmed'])")
+	[ "$(json "$f" "$s['violations_total']")" = 0 ] || echo "note: $(json "$f" "$s['violations_total']") divergences ($kinds), $n of the kept ones confirmed"
+	n=$(json "$f" "$s['memcg_delta_kb']")
+	if [ "$n" != None ]; then
+		check "memory came back after teardown (${n} KiB)" [ "$n" -le 2048 ]
+	else
+		echo "note: no memory cgroup here: leak oracle unavailable"
+	fi
+}

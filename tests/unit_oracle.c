@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The coherence oracle's verdicts on injected views, the kernel-log matcher,
  * nonces and pagemap decoding. */
+#include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -67,6 +68,83 @@ static void judge(void)
 	ASSERT_EQ(as_judge_page(&v, why, sizeof(why)), V_STALE_FREE, "free page with a user PTE caught");
 }
 
+/* A kernel-path op on an allocation that stayed put: consistent as built. */
+static struct as_kview kop_same(enum as_kop_kind kind)
+{
+	struct as_kview k = {0};
+
+	k.kind = kind;
+	k.segv_on_fault = true;
+	k.stable = k.allocated = true;
+	k.t_now = 0xa500000000070009ULL;
+	k.ref_known = k.ref_alloc = true;
+	k.t_ref = k.t_now;
+	k.mark = 0x3c00000100000001ULL;
+	k.val = kind == AS_KOP_READ ? k.t_now : kind == AS_KOP_WRITE ? k.mark : 0;
+	return k;
+}
+
+static void judge_kop(void)
+{
+	const char *path = "io_uring READ_FIXED";
+	char why[320];
+	struct as_kview k;
+
+	k = kop_same(AS_KOP_READ);
+	ASSERT_EQ(as_judge_kop(&k, path, why, sizeof(why)), V_NONE, "kernel read of the right token passes");
+	k.val = 0xa500000000060009ULL;	/* went through a stale PTE */
+	ASSERT_EQ(as_judge_kop(&k, path, why, sizeof(why)), V_COHERENCE, "kernel read of an old token caught");
+	ASSERT_STR_HAS(why, "0xa500000000060009", "report quotes what the kernel read");
+	ASSERT_STR_HAS(why, path, "report names the kernel path");
+	k.stable = false;		/* raced a free: undecidable */
+	ASSERT_EQ(as_judge_kop(&k, path, why, sizeof(why)), V_NONE, "unstable allocation is not judged");
+
+	k = kop_same(AS_KOP_WRITE);
+	ASSERT_EQ(as_judge_kop(&k, path, why, sizeof(why)), V_NONE, "kernel write BPF sees passes");
+	k.val = 0;			/* BPF does not see it */
+	ASSERT_EQ(as_judge_kop(&k, path, why, sizeof(why)), V_COHERENCE, "kernel write BPF misses caught");
+
+	/* pinned before the address was freed and re-allocated */
+	k = kop_same(AS_KOP_WRITE);
+	k.pinned = true;
+	k.t_ref = 0xa500000000050009ULL;
+	k.val = 0;
+	ASSERT_EQ(as_judge_kop(&k, path, why, sizeof(why)), V_NONE, "old pin's write stays in the old page");
+	k.val = k.mark;
+	ASSERT_EQ(as_judge_kop(&k, path, why, sizeof(why)), V_PIN, "old pin's write in the new page caught");
+	k.ref_known = false;		/* the pin's allocation is unknown */
+	ASSERT_EQ(as_judge_kop(&k, path, why, sizeof(why)), V_NONE, "unknown pin allocation is not judged");
+	k = kop_same(AS_KOP_READ);
+	k.pinned = true;
+	k.t_ref = 0xa500000000050009ULL;
+	k.val = k.t_ref;
+	ASSERT_EQ(as_judge_kop(&k, path, why, sizeof(why)), V_NONE, "old pin reads the old token");
+	k.val = k.t_now;
+	ASSERT_EQ(as_judge_kop(&k, path, why, sizeof(why)), V_PIN, "old pin reading the new token caught");
+
+	/* free pages (BPF_F_SEGV_ON_FAULT): the kernel must not reach them */
+	k = kop_same(AS_KOP_RESOLVE);
+	k.allocated = k.ref_alloc = false;
+	ASSERT_EQ(as_judge_kop(&k, path, why, sizeof(why)), V_STALE_FREE, "pinning a freed address caught");
+	k.err = -EFAULT;
+	ASSERT_EQ(as_judge_kop(&k, path, why, sizeof(why)), V_NONE, "EFAULT on a freed address passes");
+	k.segv_on_fault = false;
+	k.err = 0;
+	ASSERT_EQ(as_judge_kop(&k, path, why, sizeof(why)), V_NONE, "without SEGV_ON_FAULT a fault allocates");
+	k = kop_same(AS_KOP_READ);
+	k.allocated = k.ref_alloc = false;
+	ASSERT_EQ(as_judge_kop(&k, path, why, sizeof(why)), V_STALE_FREE, "reading a freed token caught");
+	k.val = 0;
+	ASSERT_EQ(as_judge_kop(&k, path, why, sizeof(why)), V_NONE, "a zero read of a free page passes");
+
+	/* the kernel could not reach a page BPF kept allocated */
+	k = kop_same(AS_KOP_WRITE);
+	k.err = -EFAULT;
+	ASSERT_EQ(as_judge_kop(&k, path, why, sizeof(why)), V_UNREACHABLE, "EFAULT on an allocated page caught");
+	k.err = -EAGAIN;
+	ASSERT_EQ(as_judge_kop(&k, path, why, sizeof(why)), V_NONE, "other errors say nothing about the page");
+}
+
 static void kmsg(void)
 {
 	static const char *const bad[] = {
@@ -123,6 +201,7 @@ static void pagemap(void)
 int main(void)
 {
 	judge();
+	judge_kop();
 	kmsg();
 	nonces();
 	pagemap();

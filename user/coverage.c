@@ -69,6 +69,9 @@ void as_cov_read(const struct as_covrun *c, struct as_cov *d)
 	d->free_during_fault = c->skel->bss->cov.free_during_fault - c->base.free_during_fault;
 	d->arena_zaps = c->skel->bss->cov.arena_zaps - c->base.arena_zaps;
 	d->zap_during_teardown = c->skel->bss->cov.zap_during_teardown - c->base.zap_during_teardown;
+	d->pinned_frees = c->skel->bss->cov.pinned_frees - c->base.pinned_frees;
+	d->iowq_faults = c->skel->bss->cov.iowq_faults - c->base.iowq_faults;
+	d->remote_faults = c->skel->bss->cov.remote_faults - c->base.remote_faults;
 }
 
 void as_cov_stop(struct as_covrun *c)

@@ -30,6 +30,7 @@ enum as_ctr {
 	C_ALLOC, C_ALLOC_PAGES, C_ALLOC_FAIL, C_FREE, C_FREE_PAGES,
 	C_UREAD, C_UWRITE, C_USEGV, C_MADV, C_FAULTS,
 	C_SWEEP, C_SWEEP_PAGES, C_SUSPECT, C_REMAP, C_CHILD, C_CHECK,
+	C_PIN, C_KOP, C_KOP_FAIL,
 	C__NR
 };
 extern const char *const as_ctr_name[C__NR];
@@ -74,6 +75,7 @@ struct as_worker {
 	struct as_allocrun *runs;
 	uint32_t nruns, cap;
 	uint64_t seq;		/* allocations made: generation = id << 32 | seq */
+	uint64_t kseq;		/* kernel-path markers made */
 	uint64_t ctr[C__NR] __attribute__((aligned(64)));
 };
 
@@ -129,6 +131,11 @@ struct as_run {
 	_Atomic uint32_t hot[AS_HOT_RING] __attribute__((aligned(64)));	/* recently allocated */
 	_Atomic uint32_t hot_head;
 	_Atomic uint32_t target;		/* page a BPF worker is freeing now */
+	_Atomic uint32_t mapgen;		/* odd while a worker has the arena unmapped */
+	/* allocations at a kernel-chosen address in flight, and how many began:
+	 * until such an op returns, a page the table calls free may be allocated */
+	_Atomic uint32_t any_inflight;
+	_Atomic uint64_t any_seq;
 
 	struct as_report *rep;		/* where violations go */
 	uint64_t sweep_seq;
@@ -190,6 +197,39 @@ static inline void as_touch(struct as_run *r, uint32_t pgoff, uint32_t n);
 int as_guarded_write(volatile uint64_t *p, uint64_t val);
 
 void as_install_signal_guard(void);
+
+/*
+ * Kernel-path ops: the kernel reads or writes an arena page for this process
+ * (GUP pins, io_uring, process_vm_readv/writev, O_DIRECT).  Bracket each op
+ * with as_kop_begin() and as_kop_end(); the kernel-path oracle
+ * (as_judge_kop) rules on it and every finding is re-checked and reported.
+ */
+struct as_kop {
+	enum as_kop_kind kind;
+	const char *path;	/* what the kernel did, for the report */
+	uint32_t p, off;	/* page, and byte offset read (0) or written */
+	uint32_t s0, mapgen0;	/* page state and mapping generation before */
+	uint32_t any_inflight0;	/* allocations at kernel-chosen addresses before */
+	uint64_t any_seq0;
+	uint64_t t0;		/* page token before */
+	uint64_t mark;		/* AS_KOP_WRITE: the marker the op must write at off */
+	bool pinned;		/* the page was taken earlier, by a pin (see as_kop_pinned) */
+	bool ref_known, ref_alloc;
+	uint64_t t_ref;
+	bool stable;		/* out: the allocation did not change around the op */
+};
+/* Byte offset of this worker's marker slot in every page. */
+static inline uint32_t as_kslot(const struct as_worker *w) { return AS_KSLOT_OFF + 8 * (w->id % AS_KSLOTS); }
+/* Snapshot page p before handing its address to the kernel; a WRITE gets
+ * its unique marker in k->mark. */
+void as_kop_begin(struct as_worker *w, struct as_kop *k, enum as_kop_kind kind, uint32_t p, uint32_t off,
+		  const char *path);
+/* The op acts on a page pinned by an earlier op (reg, ended): judge against
+ * the allocation that was there when the pin was taken. */
+void as_kop_pinned(struct as_kop *k, const struct as_kop *reg);
+/* The op finished with err (0 or -errno); val is the word a READ returned.
+ * A WRITE is checked by BPF reading the marker's place.  Returns the verdict. */
+enum as_vkind as_kop_end(struct as_worker *w, struct as_kop *k, int err, uint64_t val);
 
 /* One run of one scenario; fills rep. Returns 0, or 2 on set-up error (why). */
 int as_run_scenario(const struct as_scenario *sc, const struct as_opts *o,

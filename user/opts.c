@@ -195,8 +195,10 @@ int as_parse_opts(int argc, char **argv, struct as_opts *o, char *err, size_t le
 				o->inject |= AS_INJ_CONTRACT;
 			else if (!strcmp(optarg, "leak"))
 				o->inject |= AS_INJ_LEAK;
+			else if (!strcmp(optarg, "pin"))
+				o->inject |= AS_INJ_PIN;
 			else {
-				snprintf(err, len, "invalid value '%s' for --inject (dirty-alloc, sweep-lie, hang, contract, leak)", optarg);
+				snprintf(err, len, "invalid value '%s' for --inject (dirty-alloc, sweep-lie, hang, contract, leak, pin)", optarg);
 				return AS_EXIT_USAGE;
 			}
 			break;

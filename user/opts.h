@@ -44,6 +44,7 @@ struct as_opts {
 #define AS_INJ_HANG (1U << 8)	/* a user worker stops reaching quiesce points */
 #define AS_INJ_CONTRACT (1U << 9)	/* contract: one check maps what the kernel allows */
 #define AS_INJ_LEAK (1U << 10)	/* 8 MiB stay charged after teardown */
+#define AS_INJ_PIN (1U << 11)	/* a write through an old pin is made to reach the new page */
 };
 
 void as_opts_defaults(struct as_opts *o);

@@ -23,6 +23,7 @@ const char *const as_vkind_name[V__NR] = {
 	[V_CONTRACT] = "contract",
 	[V_LEAK] = "leak",
 	[V_HANG] = "hang",
+	[V_PIN] = "pin-crossing",
 };
 
 uint64_t as_nonce(uint64_t seed, uint64_t sweep, uint32_t pgoff, int dir)
@@ -70,6 +71,67 @@ enum as_vkind as_judge_page(const struct as_view *v, char *why, size_t len)
 	if (v->pte_present) {
 		snprintf(why, len, "free page still has a user PTE (pfn %#" PRIx64 ")", v->pfn);
 		return V_STALE_FREE;
+	}
+	return V_NONE;
+}
+
+enum as_vkind as_judge_kop(const struct as_kview *k, const char *path, char *why, size_t len)
+{
+	/* the kernel took the page of the allocation that is still there */
+	bool same = k->stable && k->allocated && k->ref_known && k->ref_alloc && k->t_ref == k->t_now;
+	/* the address was re-allocated after the kernel took its page */
+	bool moved = k->stable && k->allocated && k->ref_known && k->t_ref != k->t_now;
+
+	if (!k->stable)
+		return V_NONE;
+	if (k->err) {
+		/* only "bad address" says the kernel could not reach the page */
+		if (k->err == -EFAULT && (same || (k->kind == AS_KOP_RESOLVE && k->allocated))) {
+			snprintf(why, len, "%s failed with EFAULT on a page BPF allocated (token %#" PRIx64
+				 ") and kept throughout", path, k->t_now);
+			return V_UNREACHABLE;
+		}
+		return V_NONE;
+	}
+	switch (k->kind) {
+	case AS_KOP_RESOLVE:
+		if (!k->allocated && k->segv_on_fault) {
+			snprintf(why, len, "%s succeeded on an address the arena had freed (and kept free): "
+				 "the kernel reached a page through a stale user PTE", path);
+			return V_STALE_FREE;
+		}
+		return V_NONE;
+	case AS_KOP_READ:
+		if (same && k->val != k->t_now) {
+			snprintf(why, len, "%s read %#" PRIx64 " at offset 0 of a page BPF allocated with token %#"
+				 PRIx64 " and still owns", path, k->val, k->t_now);
+			return V_COHERENCE;
+		}
+		if (moved && k->val == k->t_now) {
+			snprintf(why, len, "%s read the new allocation's token %#" PRIx64 " through a page taken "
+				 "when the address held %s %#" PRIx64 ": the old page and the new one are the same",
+				 path, k->val, k->ref_alloc ? "token" : "a freed page, last token", k->t_ref);
+			return V_PIN;
+		}
+		if (!k->allocated && !k->pinned && k->segv_on_fault && k->val && k->val == k->t_now) {
+			snprintf(why, len, "%s read token %#" PRIx64 " of an allocation the arena had freed "
+				 "(and kept free)", path, k->val);
+			return V_STALE_FREE;
+		}
+		return V_NONE;
+	case AS_KOP_WRITE:
+		if (same && k->val != k->mark) {
+			snprintf(why, len, "%s wrote %#" PRIx64 " into a page BPF allocated (token %#" PRIx64
+				 ") and still owns; BPF reads %#" PRIx64 " there", path, k->mark, k->t_now, k->val);
+			return V_COHERENCE;
+		}
+		if (moved && k->val == k->mark) {
+			snprintf(why, len, "%s wrote %#" PRIx64 " through a page taken when the address held %s %#"
+				 PRIx64 "; it appears in the new allocation (token %#" PRIx64 ")", path, k->mark,
+				 k->ref_alloc ? "token" : "a freed page, last token", k->t_ref, k->t_now);
+			return V_PIN;
+		}
+		return V_NONE;
 	}
 	return V_NONE;
 }

@@ -22,6 +22,7 @@ enum as_vkind {
 	V_CONTRACT,	/* the kernel accepted an operation the arena must refuse */
 	V_LEAK,		/* memory did not come back after teardown */
 	V_HANG,		/* a worker is stuck in the kernel and never reaches a quiesce point */
+	V_PIN,		/* data crossed between a pinned old page and a re-allocated address */
 	V__NR
 };
 extern const char *const as_vkind_name[V__NR];
@@ -51,6 +52,37 @@ struct as_view {
 /* Verdict of the coherence oracle for one page (V_NONE when coherent);
  * why gets one line saying what each side saw. */
 enum as_vkind as_judge_page(const struct as_view *v, char *why, size_t len);
+
+/*
+ * Kernel-path oracle: the kernel read or wrote an arena page on this
+ * process's behalf (GUP pin, io_uring, process_vm_readv/writev, O_DIRECT).
+ * The engine snapshots the page's allocation (owner state, token) when the
+ * kernel took the page (the pin, or the op's start) and around the op and
+ * its check; the judge only rules when that allocation was stable.
+ */
+enum as_kop_kind {
+	AS_KOP_RESOLVE,		/* the kernel resolved/pinned the address (GUP) */
+	AS_KOP_READ,		/* the kernel read the token word (offset 0) */
+	AS_KOP_WRITE,		/* the kernel wrote a marker; BPF then peeked it */
+};
+
+struct as_kview {
+	enum as_kop_kind kind;
+	bool segv_on_fault;	/* arena has BPF_F_SEGV_ON_FAULT */
+	bool stable;		/* the same allocation (or free) before the op and after its check */
+	bool allocated;		/* ... and it was an allocation (else the page was free) */
+	uint64_t t_now;		/* its token (of a free page: the last allocation's) */
+	bool pinned;		/* the kernel took the page earlier (a long-term pin) */
+	bool ref_known;		/* the allocation when the kernel took the page is known */
+	bool ref_alloc;		/* ... it was allocated */
+	uint64_t t_ref;		/* ... with this token */
+	int err;		/* 0 or -errno of the op */
+	uint64_t val;		/* READ: word read; WRITE: what BPF reads at the marker's place */
+	uint64_t mark;		/* WRITE: the marker written */
+};
+
+/* Verdict on one kernel-path op (V_NONE when consistent or undecidable). */
+enum as_vkind as_judge_kop(const struct as_kview *k, const char *path, char *why, size_t len);
 
 /* Nonces: distinct per sweep, page and direction, never zero. */
 uint64_t as_nonce(uint64_t seed, uint64_t sweep, uint32_t pgoff, int dir);

@@ -76,10 +76,12 @@ static void coverage_lines(FILE *f, struct as_report *reps, int n)
 			continue;
 		}
 		fprintf(f, "  %-14s %" PRIu64 " arena faults; %" PRIu64 " of %" PRIu64 " frees (%.1f%%) overlapped a fault "
-			"in flight; %" PRIu64 " of %" PRIu64 " arena zaps ran during page-table teardown%s%s\n", r->scenario,
+			"in flight; %" PRIu64 " of %" PRIu64 " arena zaps ran during page-table teardown; %" PRIu64
+			" pinned pages freed; %" PRIu64 " faults from io-wq, %" PRIu64 " from another process%s%s\n", r->scenario,
 			(uint64_t)c->arena_faults, (uint64_t)c->free_during_fault, (uint64_t)c->frees,
 			c->frees ? 100.0 * c->free_during_fault / c->frees : 0.0, (uint64_t)c->zap_during_teardown,
-			(uint64_t)c->arena_zaps,
+			(uint64_t)c->arena_zaps, (uint64_t)c->pinned_frees, (uint64_t)c->iowq_faults,
+			(uint64_t)c->remote_faults,
 			r->cov_unavail[0] ? "; unavailable: " : "", r->cov_unavail);
 	}
 }
@@ -110,6 +112,9 @@ void as_report_table(FILE *f, struct as_report *reps, int n)
 			ctr(r, "alloc"), ctr(r, "free"), ctr(r, "faults"), ctr(r, "sweep"), r->nviol,
 			first, kinds, r->interrupted ? " (interrupted)" : "");
 	}
+	for (int i = 0; i < n; i++)
+		if (reps[i].note[0])
+			fprintf(f, "note: %s: %s\n", reps[i].scenario, reps[i].note);
 	coverage_lines(f, reps, n);
 }
 
@@ -147,6 +152,10 @@ int as_report_json(FILE *f, struct as_report *reps, int n, const char *kernel_re
 			fprintf(f, ", \"reason\": ");
 			json_str(f, r->why);
 		}
+		if (r->note[0]) {
+			fprintf(f, ", \"note\": ");
+			json_str(f, r->note);
+		}
 		fprintf(f, ",\n     \"counters\": {");
 		for (int j = 0; j < r->nctr; j++)
 			fprintf(f, "%s\"%s\": %" PRIu64, j ? ", " : "", r->ctr_name[j], r->ctr[j]);
@@ -162,9 +171,11 @@ int as_report_json(FILE *f, struct as_report *reps, int n, const char *kernel_re
 		fprintf(f, "},\n     \"coverage\": ");
 		if (r->cov_on)
 			fprintf(f, "{\"arena_faults\": %" PRIu64 ", \"frees\": %" PRIu64 ", \"free_during_fault\": %" PRIu64
-				", \"arena_zaps\": %" PRIu64 ", \"zap_during_teardown\": %" PRIu64 ", \"unavailable\": ",
+				", \"arena_zaps\": %" PRIu64 ", \"zap_during_teardown\": %" PRIu64 ", \"pinned_frees\": %"
+				PRIu64 ", \"iowq_faults\": %" PRIu64 ", \"remote_faults\": %" PRIu64 ", \"unavailable\": ",
 				(uint64_t)r->cov.arena_faults, (uint64_t)r->cov.frees, (uint64_t)r->cov.free_during_fault,
-				(uint64_t)r->cov.arena_zaps, (uint64_t)r->cov.zap_during_teardown);
+				(uint64_t)r->cov.arena_zaps, (uint64_t)r->cov.zap_during_teardown,
+				(uint64_t)r->cov.pinned_frees, (uint64_t)r->cov.iowq_faults, (uint64_t)r->cov.remote_faults);
 		else
 			fprintf(f, "{\"unavailable\": ");
 		json_str(f, r->cov_unavail[0] ? r->cov_unavail : r->cov_on ? "" : "off");

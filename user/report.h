@@ -50,6 +50,7 @@ struct as_report {
 	bool cov_on;		/* race-window coverage attached */
 	struct as_cov cov;	/* its counts over the run */
 	char cov_unavail[256];
+	char note[256];		/* what of the scenario could not run here, and why */
 	pthread_mutex_t lock;
 };
 
