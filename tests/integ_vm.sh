@@ -10,7 +10,7 @@ command -v qemu-system-x86_64 >/dev/null || skip "no qemu (make vm-deps)"
 
 pkg=${AS_VM_KERNEL_PKG:-'linux-image-6.12.*-cloud-amd64'}
 bash tests/vm/run.sh --kernel-pkg "$pkg" --timeout 300 --json-out "$TMP/vm.json" \
-	--console-out "$TMP/console" -- --unsafe -d 25 >"$TMP/out" 2>&1; rc=$?
+	--console-out "$TMP/console" -- --unsafe -d 40 >"$TMP/out" 2>&1; rc=$?
 grep -E "^vm:|^scenario|ran |skipped |failed " "$TMP/out"
 if [ $rc -eq 10 ]; then
 	# the kernel in the VM crashed under the scenarios: that is a finding
@@ -26,7 +26,7 @@ check "VM booted and arena-stress finished: exit 0, 1 or 3 (got $rc)" [ $rc -le 
 [ -s "$TMP/vm.json" ] || { fail "no JSON report from the VM"; done_test; }
 kernel=$(json "$TMP/vm.json" 'd["kernel"]')
 echo "note: VM kernel $kernel"
-for sc in fault-free madvise contract munmap-remap multi-process; do
+for sc in fault-free madvise contract munmap-remap multi-process pinned io-wq gup; do
 	q="[s for s in d['scenarios'] if s['name'] == '$sc']"
 	check "$sc ran in the VM" [ "$(json "$TMP/vm.json" "$q[0]['status']")" = ran ]
 	n=$(json "$TMP/vm.json" "$q[0]['counters']['alloc']")
@@ -43,11 +43,22 @@ if [ "$(json "$TMP/vm.json" "'arena_faults' in $ff")" = True ]; then
 	n=$(json "$TMP/vm.json" "$mp['arena_zaps']")
 	check "coverage: multi-process arena zaps seen ($n)" [ "$n" -gt 0 ]
 	echo "note: multi-process: $(json "$TMP/vm.json" "$mp['zap_during_teardown']") arena zaps during page-table teardown"
+	cv() { json "$TMP/vm.json" "[s for s in d['scenarios'] if s['name'] == '$1'][0]['coverage']['$2']"; }
+	n=$(cv pinned pinned_frees)
+	check "coverage: pinned freed pages still pinned by io_uring ($n)" [ "$n" -gt 0 ]
+	n=$(cv io-wq iowq_faults)
+	check "coverage: io-wq workers took arena faults ($n)" [ "$n" -gt 0 ]
+	n=$(cv gup remote_faults)
+	check "coverage: a second process faulted arena pages through GUP ($n)" [ "$n" -gt 0 ]
 else
 	echo "note: coverage unavailable in the VM: $(json "$TMP/vm.json" "$ff['unavailable']")"
 fi
 n=$(json "$TMP/vm.json" "[s for s in d['scenarios'] if s['name'] == 'munmap-remap'][0]['counters']['remap']")
 check "munmap-remap cycled the mapping ($n)" [ "$n" -gt 20 ]
+n=$(json "$TMP/vm.json" "[s for s in d['scenarios'] if s['name'] == 'io-wq'][0]['counters']['remap']")
+check "io-wq munmapped the arena under --unsafe ($n)" [ "$n" -gt 5 ]
+n=$(json "$TMP/vm.json" "[s for s in d['scenarios'] if s['name'] == 'pinned'][0]['counters']['pins']")
+check "pinned registered fixed buffers ($n)" [ "$n" -gt 20 ]
 n=$(json "$TMP/vm.json" "[s for s in d['scenarios'] if s['name'] == 'multi-process'][0]['counters']['child']")
 check "multi-process forked children ($n)" [ "$n" -gt 5 ]
 done_test

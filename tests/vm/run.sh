@@ -13,8 +13,9 @@
 #   10 the kernel panicked / oopsed before arena-stress finished
 #   11 no result before the timeout (hang)
 #   12 the kernel did not boot to /init
-# Kernel packages are fetched with apt-get download and cached in
-# $AS_VM_CACHE (default ~/.cache/arena-stress).
+# Kernel packages (Debian 6.12 from bookworm, 7.x from trixie-backports/sid)
+# are fetched by scripts/debian-fetch.sh and cached in $AS_VM_CACHE (default
+# ~/.cache/arena-stress).
 set -u
 cd "$(dirname "$0")/../.." || exit 2
 KERNEL= PKG= TIMEOUT=300 JSON_OUT= CONSOLE_OUT=
@@ -38,17 +39,23 @@ command -v qemu-system-x86_64 >/dev/null || { echo "vm: no qemu: make vm-deps" >
 # ---- the kernel ----
 if [ -z "$KERNEL" ]; then
 	mkdir -p "$CACHE"
-	# newest package whose name matches the glob
-	name=$(apt-cache pkgnames 2>/dev/null | grep -x "$(sed 's/\./\\./g; s/\*/.*/g' <<<"$PKG")" |
-	       grep -v -- '-unsigned$' | sort -V | tail -1)
-	[ -n "$name" ] || { echo "vm: no package matches '$PKG' (apt-get update?)" >&2; exit 2; }
+	# newest package whose name matches the glob, from any suite the project
+	# uses (bookworm, -security, -backports, trixie-backports, sid), through a
+	# private apt configuration (scripts/debian-fetch.sh)
+	name=$(bash scripts/debian-fetch.sh list "$PKG")
+	[ -n "$name" ] || { echo "vm: no package matches '$PKG'" >&2; exit 2; }
 	KERNEL=$CACHE/$name.vmlinuz
 	if [ ! -s "$KERNEL" ]; then
 		echo "vm: fetching $name" >&2
 		d=$(mktemp -d)
-		(cd "$d" && apt-get download -q "$name" >/dev/null 2>&1) || { echo "vm: apt-get download $name failed" >&2; rm -rf "$d"; exit 2; }
-		dpkg-deb -x "$d"/*.deb "$d/x"
-		vmlinuz=$(find "$d/x" \( -path '*/boot/vmlinuz-*' -o -path '*/lib/modules/*/vmlinuz' \) | head -1)
+		vmlinuz=
+		# 7.x: linux-image-* is a meta package; the image is in linux-binary-*
+		for pkg in "$name" "${name/linux-image-/linux-binary-}"; do
+			bash scripts/debian-fetch.sh get "$pkg" "$d" >/dev/null 2>&1 || continue
+			dpkg-deb -x "$d"/"${pkg}"_*.deb "$d/x"
+			vmlinuz=$(find "$d/x" \( -path '*/boot/vmlinuz-*' -o -path '*/lib/modules/*/vmlinuz' \) | head -1)
+			[ -n "$vmlinuz" ] && break
+		done
 		[ -n "$vmlinuz" ] || { echo "vm: no vmlinuz in $name" >&2; rm -rf "$d"; exit 2; }
 		cp "$vmlinuz" "$KERNEL"
 		rm -rf "$d"
@@ -82,7 +89,8 @@ cat /tmp/r.json 2>/dev/null
 echo AS-VM-JSON-END
 echo "AS-VM-EXIT=\$rc"
 echo AS-VM-KLOG-BEGIN
-dmesg | grep -E 'BUG|WARNING|Oops|Bad page|rss-counter|bad pmd|corruption|blocked for more|Kernel panic|KASAN|UBSAN' | tail -40
+# every splat with its context (page dump, stack): from the first one on
+dmesg | sed -n '/BUG\|WARNING\|Oops\|Bad page\|rss-counter\|bad pmd\|corruption\|blocked for more\|Kernel panic\|KASAN\|UBSAN/,\$p' | head -400
 echo AS-VM-KLOG-END
 sync
 poweroff -f
