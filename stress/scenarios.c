@@ -14,6 +14,7 @@ const struct as_scenario *const as_scenarios[] = {
 	&as_sc_pinned,
 	&as_sc_io_wq,
 	&as_sc_gup,
+	&as_sc_dofork,
 	NULL,
 };
 

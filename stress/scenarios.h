@@ -15,6 +15,7 @@ extern const struct as_scenario as_sc_multi_process;
 extern const struct as_scenario as_sc_pinned;
 extern const struct as_scenario as_sc_io_wq;
 extern const struct as_scenario as_sc_gup;
+extern const struct as_scenario as_sc_dofork;
 
 /* Shared probe of the io_uring scenarios (stress/scenarios.c). */
 int as_probe_io_uring(const struct as_opts *o, char *why, size_t len);

@@ -10,7 +10,8 @@ command -v qemu-system-x86_64 >/dev/null || skip "no qemu (make vm-deps)"
 
 pkg=${AS_VM_KERNEL_PKG:-'linux-image-6.12.*-cloud-amd64'}
 bash tests/vm/run.sh --kernel-pkg "$pkg" --timeout 300 --json-out "$TMP/vm.json" \
-	--console-out "$TMP/console" -- --unsafe -d 40 >"$TMP/out" 2>&1; rc=$?
+	--console-out "$TMP/console" -- --unsafe -d 40 \
+	-s fault-free,madvise,contract,munmap-remap,multi-process,pinned,io-wq,gup >"$TMP/out" 2>&1; rc=$?
 grep -E "^vm:|^scenario|ran |skipped |failed " "$TMP/out"
 if [ $rc -eq 10 ]; then
 	# the kernel in the VM crashed under the scenarios: that is a finding
