@@ -45,6 +45,13 @@ $(OUT)/%.o: %.c $(wildcard user/*.h stress/*.h) bpf/arena_stress.h $(SKELS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
+# The --repro templates (repro/), embedded as C strings.
+REPRO_FILES := repro/repro.bpf.c repro/orphan.c repro/dofork.c repro/Makefile
+$(OUT)/repro_tmpl.h: $(REPRO_FILES) scripts/embed.sh
+	@mkdir -p $(OUT)
+	bash scripts/embed.sh $(REPRO_FILES) > $@
+$(OUT)/user/repro.o: $(OUT)/repro_tmpl.h
+
 $(OUT)/libarena-stress.a: $(LIB_OBJS)
 	$(AR) rcs $@ $^
 

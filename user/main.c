@@ -15,6 +15,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "engine.h"
+#include "repro.h"
 #include "report.h"
 #include "scenarios.h"
 
@@ -270,6 +271,23 @@ int main(int argc, char **argv)
 		printf("interrupted: report covers the time run so far\n");
 	printf("result: %s (exit %d)\n", code == 0 ? "clean" : code == 1 ? "VIOLATIONS FOUND"
 	       : code == 3 ? "KERNEL SPLAT" : code == 4 ? "nothing ran" : "error", code);
+	if (o.repro) {
+		const struct as_report *hit = NULL;
+
+		for (i = 0; i < nrep && !hit; i++)
+			if (reps[i].nkept)
+				hit = &reps[i];
+		if (!hit) {
+			printf("repro: no violation, no reproducer written\n");
+		} else if (as_repro_write(o.repro, hit, &hit->v[0], un.release, err, sizeof(err))) {
+			fprintf(stderr, "arena-stress: --repro: %s\n", err);
+			code = AS_EXIT_USAGE;
+		} else {
+			printf("repro: %s violation of %s written to %s/ (README.md says what it shows): "
+			       "make -C %s && sudo %s/repro\n", as_vkind_name[hit->v[0].kind], hit->scenario,
+			       o.repro, o.repro, o.repro);
+		}
+	}
 	if (o.json) {
 		FILE *f = json_fd >= 0 ? fdopen(json_fd, "w") : fopen(o.json, "w");
 

@@ -45,6 +45,9 @@ void as_usage(FILE *f)
 "      --unsafe                also run scenarios that may crash the kernel\n"
 "      --no-kernel-watch       do not fail on kernel log splats\n"
 "      --no-coverage           do not attach the race-window tracing (fentry/fexit)\n"
+"      --repro DIR             stop at the first violation and write a minimal,\n"
+"                              self-contained reproducer of it to DIR (BPF program,\n"
+"                              C file, Makefile, README); implies -x\n"
 "  -v, --verbose               more output (repeat for more)\n"
 "  -h, --help                  this text\n\n"
 "exit codes: 0 clean, 1 violations found, 2 usage or environment error,\n"
@@ -72,7 +75,7 @@ bad:
 	return AS_EXIT_USAGE;
 }
 
-enum { O_UNSAFE = 256, O_SWEEP_MS, O_NO_KWATCH, O_INJECT, O_NAP_US, O_NO_COV };
+enum { O_UNSAFE = 256, O_SWEEP_MS, O_NO_KWATCH, O_INJECT, O_NAP_US, O_NO_COV, O_REPRO };
 
 int as_parse_opts(int argc, char **argv, struct as_opts *o, char *err, size_t len)
 {
@@ -92,6 +95,7 @@ int as_parse_opts(int argc, char **argv, struct as_opts *o, char *err, size_t le
 		{"unsafe", no_argument, 0, O_UNSAFE},
 		{"no-kernel-watch", no_argument, 0, O_NO_KWATCH},
 		{"no-coverage", no_argument, 0, O_NO_COV},
+		{"repro", required_argument, 0, O_REPRO},
 		{"inject", required_argument, 0, O_INJECT},	/* tests only */
 		{"verbose", no_argument, 0, 'v'},
 		{"help", no_argument, 0, 'h'},
@@ -184,6 +188,14 @@ int as_parse_opts(int argc, char **argv, struct as_opts *o, char *err, size_t le
 		case O_UNSAFE: o->unsafe = true; break;
 		case O_NO_KWATCH: o->no_kwatch = true; break;
 		case O_NO_COV: o->no_coverage = true; break;
+		case O_REPRO:
+			if (!*optarg) {
+				snprintf(err, len, "empty value for --repro (a directory to write the reproducer to)");
+				return AS_EXIT_USAGE;
+			}
+			o->repro = optarg;
+			o->stop_on_violation = true;	/* the first violation is the one */
+			break;
 		case O_INJECT:
 			if (!strcmp(optarg, "dirty-alloc"))
 				o->inject |= AS_INJ_DIRTY_ALLOC;

@@ -32,6 +32,7 @@ struct as_opts {
 	int bpf_threads;
 	int user_threads;
 	const char *json;	/* path, or "-" for stdout */
+	const char *repro;	/* write a reproducer of the first violation here */
 	int verbose;
 	bool unsafe;
 	bool stop_on_violation;
