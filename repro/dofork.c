@@ -60,6 +60,7 @@ int main(void)
 	char *base;
 	pid_t pid;
 
+	setvbuf(stdout, NULL, _IONBF, 0);	/* the child leaves with _exit() */
 	skel = repro_bpf__open_and_load();
 	if (!skel) {
 		fprintf(stderr, "repro: cannot load the BPF program (root? arena support?)\n");
