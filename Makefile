@@ -22,7 +22,7 @@ LIB_OBJS  := $(patsubst %.c,$(OUT)/%.o,$(LIB_SRCS))
 UNIT_SRCS := $(wildcard tests/unit_*.c)
 UNIT_BINS := $(patsubst tests/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps vm-deps run check unit bench static vm-check clean
+.PHONY: all deps vm-deps run check unit bench static vm-check selftest clean
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -89,6 +89,11 @@ check: deps vm-deps
 vm-check: deps vm-deps
 	$(MAKE) arena-stress static
 	bash tests/integ_vm.sh
+
+# The drop-in BPF selftest, built and run inside Debian's linux-source-6.12
+# selftests tree (or TREE=/path/to/linux); tests/integ_selftest.sh runs it too.
+selftest: deps
+	bash tests/selftests/run.sh $(if $(TREE),--tree $(TREE))
 
 clean:
 	rm -rf $(OUT) arena-stress arena-stress-static

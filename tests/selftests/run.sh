@@ -1,0 +1,100 @@
+#!/bin/bash
+# Build and run arena-stress' drop-in BPF selftest (progs/arena_stress.c +
+# prog_tests/arena_stress.c) inside a real tools/testing/selftests/bpf tree.
+#
+# usage: tests/selftests/run.sh [--tree KERNEL_SRC] [--check] [-- TEST_PROGS_ARGS...]
+#   --tree   a kernel source tree; default: Debian's linux-source-6.12, fetched
+#            (scripts/debian-fetch.sh) and unpacked under $AS_VM_CACHE
+#   --check  only install the drop-in and compile both halves against the
+#            tree's headers and libbpf (what `make check` runs)
+# Without --check it builds the smallest test_progs that holds the new test:
+# the tree's own harness (test_progs.c and its helpers) and libbpf, with only
+# the arena_stress prog/test pair (the full selftests build compiles ~800 BPF
+# programs and test kernel modules), then runs ./test_progs -t arena_stress -v
+# and says what a failure means.  Exit: test_progs' own (0 pass, 1 fail), 2 set-up.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+CACHE=${AS_VM_CACHE:-$HOME/.cache/arena-stress}
+TREE= CHECK=0
+while [ $# -gt 0 ]; do
+	case $1 in
+	--tree) TREE=$2; shift 2 ;;
+	--check) CHECK=1; shift ;;
+	--) shift; break ;;
+	*) echo "selftest: unknown argument '$1' (see the header of $0)" >&2; exit 2 ;;
+	esac
+done
+CLANG=${CLANG:-$(command -v clang-19 || command -v clang)}
+for t in "$CLANG" bpftool make cc; do command -v "$t" >/dev/null || { echo "selftest: needs $t (make deps)" >&2; exit 2; }; done
+
+if [ -z "$TREE" ]; then
+	pkg=linux-source-6.12
+	TREE=$CACHE/selftests/$pkg
+	if [ ! -f "$TREE/tools/testing/selftests/bpf/test_progs.c" ]; then
+		d=$CACHE/selftests/dl
+		rm -rf "$d" && mkdir -p "$d"
+		bash "$top/scripts/debian-fetch.sh" get "$pkg" "$d" >/dev/null
+		dpkg-deb --fsys-tarfile "$d"/${pkg}_*.deb | tar -x -C "$d" ./usr/src/$pkg.tar.xz
+		echo "selftest: unpacking $(ls "$d"/${pkg}_*.deb | xargs -n1 basename) (tools/, uapi headers)" >&2
+		tar -xJf "$d/usr/src/$pkg.tar.xz" -C "$CACHE/selftests" "$pkg/tools" "$pkg/include/uapi" \
+			"$pkg/arch/x86/include/uapi" "$pkg/scripts" "$pkg/Makefile" "$pkg/kernel/bpf"
+		rm -rf "$d"
+	fi
+fi
+ST=$TREE/tools/testing/selftests/bpf
+[ -f "$ST/test_progs.c" ] || { echo "selftest: no BPF selftests in $TREE" >&2; exit 2; }
+OUT=${AS_SELFTEST_OUT:-$CACHE/selftests/out-$(basename "$TREE")}
+mkdir -p "$OUT/prog_tests" "$OUT/inc" "$OUT/libbpf"
+
+# ---- install the drop-in: the BPF side is arena-stress' own source ----
+cp "$top/tests/selftests/progs/arena_stress.c" "$ST/progs/"
+mkdir -p "$ST/progs/arena_stress"
+cp "$top/bpf/arena_stress.bpf.c" "$top/bpf/arena_stress.h" "$ST/progs/arena_stress/"
+cp "$top/tests/selftests/prog_tests/arena_stress.c" "$ST/prog_tests/"
+echo "selftest: installed progs/arena_stress.c (+ progs/arena_stress/) and prog_tests/arena_stress.c in $ST"
+
+# ---- the tree's libbpf and headers, vmlinux.h of the running kernel ----
+if [ ! -f "$OUT/libbpf/libbpf.a" ]; then
+	make -s -C "$TREE/tools/lib/bpf" OUTPUT="$OUT/libbpf/" "$OUT/libbpf/libbpf.a" >/dev/null
+	make -s -C "$TREE/tools/lib/bpf" OUTPUT="$OUT/libbpf/" DESTDIR="$OUT/inc" prefix= install_headers >/dev/null
+fi
+[ -s "$OUT/inc/vmlinux.h" ] || bpftool btf dump file /sys/kernel/btf/vmlinux format c >"$OUT/inc/vmlinux.h"
+
+# ---- BPF object and skeleton, with the selftests' BPF_CFLAGS ----
+"$CLANG" -g -Wall -Werror -D__TARGET_ARCH_x86 -mlittle-endian -I"$OUT/inc" -I"$OUT/inc/include" -I"$ST" \
+	-I"$TREE/tools/include/uapi" -Wno-compare-distinct-pointer-types -O2 --target=bpf \
+	-c "$ST/progs/arena_stress.c" -o "$OUT/arena_stress.bpf.o"
+bpftool gen skeleton "$OUT/arena_stress.bpf.o" name arena_stress >"$OUT/arena_stress.skel.h"
+
+# ---- the test, with the selftests' CFLAGS ----
+CFLAGS="-g -O2 -rdynamic -Wall -Werror -fno-omit-frame-pointer -I$OUT -I$ST -I$OUT/inc/include
+	-I$TREE/tools/include -I$TREE/tools/arch/x86/include -I$TREE/tools/include/uapi -I$TREE/tools/lib"
+# only our test in the harness's list (the Makefile's TEST-HDR rule, on one file)
+sed -n -E 's/^void (serial_)?test_([a-zA-Z0-9_]+)\((void)?\).*/DEFINE_TEST(\2)/p' \
+	"$ST/prog_tests/arena_stress.c" >"$OUT/prog_tests/tests.h"
+# shellcheck disable=SC2086
+cc $CFLAGS -c "$ST/prog_tests/arena_stress.c" -o "$OUT/arena_stress.test.o"
+echo "selftest: progs/arena_stress.c and prog_tests/arena_stress.c compile against $(basename "$TREE")'s headers and libbpf"
+[ $CHECK = 1 ] && exit 0
+
+# ---- the smallest test_progs that holds it ----
+objs=("$OUT/arena_stress.test.o")
+for src in test_progs.c cgroup_helpers.c trace_helpers.c network_helpers.c testing_helpers.c btf_helpers.c \
+	   cap_helpers.c unpriv_helpers.c netlink_helpers.c json_writer.c; do
+	[ -f "$ST/$src" ] || continue
+	# shellcheck disable=SC2086
+	cc $CFLAGS -c "$ST/$src" -o "$OUT/${src%.c}.o"
+	objs+=("$OUT/${src%.c}.o")
+done
+cc -rdynamic -o "$OUT/test_progs" "${objs[@]}" "$OUT/libbpf/libbpf.a" -lelf -lz -lrt -lpthread
+echo "selftest: built $OUT/test_progs"
+cd "$OUT"
+set +e
+./test_progs -t arena_stress -v "$@" | tee "$OUT/test_progs.log"
+rc=${PIPESTATUS[0]}
+if grep -q "fault_free:FAIL" "$OUT/test_progs.log"; then
+	echo "selftest: fault_free FAILED on $(uname -r): this kernel has the fault-vs-free bug (a fault"
+	echo "          racing bpf_arena_free_pages() leaves a user PTE on a freed page): the test is"
+	echo "          right to fail; see findings/01-fault-vs-free-orphaned-pte.md"
+fi
+exit $rc
