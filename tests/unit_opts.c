@@ -46,6 +46,14 @@ int main(void)
 	ASSERT_EQ(o.pages, 4096, "pages value");
 	ASSERT_TRUE(o.stop_on_violation, "-x");
 
+	ASSERT_EQ(parse(&o, err, "--repro", "/tmp/r", NULL), 0, "--repro");
+	ASSERT_TRUE(o.repro && !strcmp(o.repro, "/tmp/r"), "--repro directory");
+	ASSERT_TRUE(o.stop_on_violation, "--repro implies -x");
+	ASSERT_EQ(parse(&o, err, "--repro", "", NULL), AS_EXIT_USAGE, "empty --repro");
+	ASSERT_STR_HAS(err, "--repro", "names --repro");
+	ASSERT_EQ(parse(&o, err, "--inject", "pin", NULL), 0, "--inject pin");
+	ASSERT_TRUE(o.inject & AS_INJ_PIN, "pin injection set");
+
 	ASSERT_EQ(parse(&o, err, "-b", "4", "--user-threads=0"), 0, "threads");
 	ASSERT_EQ(o.bpf_threads, 4, "bpf threads");
 	ASSERT_EQ(o.user_threads, 0, "user threads 0 (negative control)");
