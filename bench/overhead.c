@@ -5,14 +5,19 @@
  * engine (as_alloc/as_free_run with the zero-on-alloc and post-free pagemap
  * oracles, counters, quiesce polling, periodic sweeps, kernel watch).
  * Bench-only scenarios, not in the scenario table.  Single thread each.
+ * Primitives: BPF alloc+free, user fault, munmap+mmap of the arena (one
+ * thread, no concurrent frees: safe on any kernel), io_uring READ into and
+ * WRITE from an arena page (the engine adds the kernel-path oracle).
  * usage: overhead [seconds-per-measurement] [repeats]
  */
+#include <errno.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <liburing.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "engine.h"
@@ -22,6 +27,49 @@
 static double secs = 2.0;
 
 /* ---- raw loops ---- */
+
+enum { K_ALLOC, K_FAULT, K_REMAP, K_URING_IN, K_URING_OUT, K__NR };
+static const char *const what[K__NR] = {
+	"BPF alloc+free (1 page)", "user fault (MADV_DONTNEED + load)", "munmap + mmap of the arena",
+	"io_uring READ into the arena (8 B)", "io_uring WRITE from the arena (8 B)",
+};
+
+
+static double raw_other(struct arena_stress_bpf *s, int kind, char *base)
+{
+	size_t len = 64 * 4096;
+	int map_fd = bpf_map__fd(s->maps.arena), file = memfd_create("bench", 0);
+	struct io_uring ring;
+	uint64_t n = 0, t0, end;
+
+	io_uring_queue_init(8, &ring, 0);
+	ftruncate(file, 8192);
+	t0 = as_now_ns();
+	end = t0 + (uint64_t)(secs * 1e9);
+	do {
+		for (int i = 0; i < 64; i++, n++) {
+			struct io_uring_cqe *cqe;
+
+			if (kind == K_REMAP) {
+				munmap(base, len);
+				mmap(base, len, PROT_READ | PROT_WRITE, MAP_SHARED | 0x100000 /* FIXED_NOREPLACE */,
+				     map_fd, 0);
+				continue;
+			}
+			if (kind == K_URING_IN)
+				io_uring_prep_read(io_uring_get_sqe(&ring), file, base + 4096 + AS_KSLOT_OFF, 8, 4096);
+			else
+				io_uring_prep_write(io_uring_get_sqe(&ring), file, base + 4096, 8, 0);
+			io_uring_submit(&ring);
+			io_uring_wait_cqe(&ring, &cqe);
+			io_uring_cqe_seen(&ring, cqe);
+		}
+	} while (as_now_ns() < end);
+	io_uring_queue_exit(&ring);
+	close(file);
+	arena_stress_bpf__destroy(s);
+	return n / ((as_now_ns() - t0) / 1e9);
+}
 
 static int raw_op(int fd, struct as_op *o)
 {
@@ -44,10 +92,12 @@ static double raw_once(int fault)
 		exit(2);
 	fd = bpf_program__fd(s->progs.as_run);
 	base = bpf_map__initial_value(s->maps.arena, &(size_t){0});
-	if (fault) {
+	if (fault != K_ALLOC) {
 		o = (struct as_op){.op = AS_OP_ALLOC, .pgoff = 1, .cnt = 1};
 		raw_op(fd, &o);
 	}
+	if (fault >= K_REMAP)
+		return raw_other(s, fault, base);
 	t0 = as_now_ns();
 	end = t0 + (uint64_t)(secs * 1e9);
 	do {
@@ -117,24 +167,82 @@ static void fault_worker(struct as_worker *w)
 	}
 }
 
+/* what stress/io_wq.c and the io-wq munmap path do per op, minus the random choices */
+static void remap_worker(struct as_worker *w)
+{
+	struct as_run *r = w->run;
+
+	while (as_continue(w)) {
+		atomic_fetch_add(&r->mapgen, 1);
+		munmap(r->base, r->len);
+		mmap(r->base, r->len, PROT_READ | PROT_WRITE, MAP_SHARED | 0x100000, r->map_fd, 0);
+		atomic_fetch_add(&r->mapgen, 1);
+		w->ctr[C_REMAP]++;
+		as_check_contents(w, 1, "munmap + mmap");
+	}
+}
+
+static void uring_worker(struct as_worker *w, bool in)
+{
+	struct as_run *r = w->run;
+	int file = memfd_create("bench", 0);
+	struct io_uring ring;
+
+	io_uring_queue_init(8, &ring, 0);
+	ftruncate(file, 8192);
+	while (as_continue(w)) {
+		struct io_uring_cqe *cqe;
+		struct as_kop k;
+		uint64_t v = 0;
+		int res;
+
+		as_kop_begin(w, &k, in ? AS_KOP_WRITE : AS_KOP_READ, 1, in ? as_kslot(w) : 0, "bench");
+		if (in) {
+			pwrite(file, &k.mark, 8, 4096);
+			io_uring_prep_read(io_uring_get_sqe(&ring), file, r->base + 4096 + as_kslot(w), 8, 4096);
+		} else {
+			io_uring_prep_write(io_uring_get_sqe(&ring), file, r->base + 4096, 8, 0);
+		}
+		io_uring_submit(&ring);
+		io_uring_wait_cqe(&ring, &cqe);
+		res = cqe->res;
+		io_uring_cqe_seen(&ring, cqe);
+		if (!in && res == 8)
+			pread(file, &v, 8, 0);
+		as_kop_end(w, &k, res == 8 ? 0 : -EIO, v);
+	}
+	io_uring_queue_exit(&ring);
+	close(file);
+}
+static void uring_in_worker(struct as_worker *w) { uring_worker(w, true); }
+static void uring_out_worker(struct as_worker *w) { uring_worker(w, false); }
+
 static int start_alloc(struct as_run *r) { return as_spawn(r, true, alloc_free_worker); }
 
-static int start_fault(struct as_run *r)
+static int start_page1(struct as_run *r, void (*fn)(struct as_worker *w))
 {
 	struct as_op o = {.op = AS_OP_ALLOC, .pgoff = 1, .cnt = 1, .gen = 1};
 
 	as_bpf_op(r, &o);
 	r->pages[1].token = AS_TOKEN(1, 1);
 	atomic_store(&r->pages[1].state, 1);
-	return as_spawn(r, false, fault_worker);
+	return as_spawn(r, false, fn);
 }
+static int start_fault(struct as_run *r) { return start_page1(r, fault_worker); }
+static int start_remap(struct as_run *r) { return start_page1(r, remap_worker); }
+static int start_uin(struct as_run *r) { return start_page1(r, uring_in_worker); }
+static int start_uout(struct as_run *r) { return start_page1(r, uring_out_worker); }
 
 static double engine(int fault)
 {
-	static const struct as_scenario sc[2] = {
+	static const struct as_scenario sc[K__NR] = {
 		{.name = "bench-alloc", .arena_flags = BPF_F_SEGV_ON_FAULT, .start = start_alloc},
 		{.name = "bench-fault", .arena_flags = BPF_F_SEGV_ON_FAULT, .start = start_fault},
+		{.name = "bench-remap", .arena_flags = BPF_F_SEGV_ON_FAULT, .start = start_remap},
+		{.name = "bench-uring-in", .arena_flags = BPF_F_SEGV_ON_FAULT, .start = start_uin},
+		{.name = "bench-uring-out", .arena_flags = BPF_F_SEGV_ON_FAULT, .start = start_uout},
 	};
+	static const enum as_ctr metric[K__NR] = {C_ALLOC, C_UREAD, C_REMAP, C_KOP, C_KOP};
 	static struct as_report rep;
 	struct as_opts o;
 	char why[256];
@@ -147,7 +255,7 @@ static double engine(int fault)
 		fprintf(stderr, "overhead: engine run failed: %s (%lu violations)\n", why, (unsigned long)rep.nviol);
 		exit(2);
 	}
-	return (fault ? rep.ctr[C_UREAD] + rep.ctr[C_USEGV] : rep.ctr[C_ALLOC]) / rep.duration_s;
+	return (rep.ctr[metric[fault]] + (fault == K_FAULT ? rep.ctr[C_USEGV] : 0)) / rep.duration_s;
 }
 
 static int cmp(const void *a, const void *b)
@@ -159,8 +267,8 @@ static int cmp(const void *a, const void *b)
 
 int main(int argc, char **argv)
 {
-	static const char *const what[2] = {"BPF alloc+free (1 page)", "user fault (MADV_DONTNEED + load)"};
 	int reps = argc > 2 ? atoi(argv[2]) : 11;
+	char cg[512] = "";
 
 	if (reps < 1 || reps > 64)
 		reps = 11;
@@ -171,9 +279,12 @@ int main(int argc, char **argv)
 		pin(1);		/* coordinator and main away from the measured CPU */
 	libbpf_set_print(NULL);
 	as_install_signal_guard();
+	/* a memory cgroup of our own, as arena-stress gives each scenario, so
+	 * the engine's leak oracle sees only this process */
+	as_memcg_isolate(cg, sizeof(cg));
 	printf("%-36s %12s %12s %9s %17s\n", "primitive (1 thread)", "raw ops/s", "engine ops/s",
 	       "overhead", "(p25..p75, n)");
-	for (int f = 0; f < 2; f++) {
+	for (int f = 0; f < K__NR; f++) {
 		double r[64], e[64], ov[64];
 
 		/* adjacent raw/engine pairs, so machine drift cancels; medians */
@@ -188,5 +299,5 @@ int main(int argc, char **argv)
 		printf("%-36s %12.0f %12.0f %8.1f%% %8.1f..%.1f%%, %d\n", what[f], r[reps / 2], e[reps / 2],
 		       ov[reps / 2], ov[reps / 4], ov[(3 * reps) / 4], reps);
 	}
-	return 0;
+	return 0;	/* the cgroup goes with us: arena-stress' parent removes its own, we leave ours empty */
 }
