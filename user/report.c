@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Violation records, the final table and the JSON report. */
+#include <errno.h>
 #include <inttypes.h>
 #include <string.h>
 #include "report.h"
@@ -15,6 +16,9 @@ void as_report_init(struct as_report *r, const char *scenario, uint64_t seed)
 
 		pthread_mutexattr_init(&a);
 		pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
+		/* forked checkers (gup, multi-process, dofork) are SIGKILLed at
+		 * teardown: one that dies holding the lock must not block us */
+		pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
 		pthread_mutex_init(&r->lock, &a);
 		pthread_mutexattr_destroy(&a);
 	}
@@ -22,7 +26,8 @@ void as_report_init(struct as_report *r, const char *scenario, uint64_t seed)
 
 void as_report_add(struct as_report *r, const struct as_violation *v)
 {
-	pthread_mutex_lock(&r->lock);
+	if (pthread_mutex_lock(&r->lock) == EOWNERDEAD)
+		pthread_mutex_consistent(&r->lock);	/* its last update is whole or absent */
 	r->nviol++;
 	r->by_kind[v->kind]++;
 	if (r->first_ns < 0 || (int64_t)v->t_ns < r->first_ns)
