@@ -21,7 +21,7 @@ int main(void)
 	r[0].nctr = 4;
 	r[0].ctr_name = names;
 	r[0].ctr[0] = 10, r[0].ctr[1] = 9, r[0].ctr[2] = 8, r[0].ctr[3] = 2;
-	for (int i = 0; i < AS_REP_KEEP + 4; i++) {
+	for (int i = 0; i < AS_REP_KEEP_ANY + 4; i++) {
 		v.kind = i % 2 ? V_COHERENCE : V_STALE_FREE;
 		v.t_ns = 5000000 + i;
 		v.pgoff = i;
@@ -31,9 +31,21 @@ int main(void)
 		v.confirmed = true;
 		as_report_add(&r[0], &v);
 	}
-	ASSERT_EQ(r[0].nviol, AS_REP_KEEP + 4, "all violations counted");
-	ASSERT_EQ(r[0].nkept, AS_REP_KEEP, "at most AS_REP_KEEP kept in full");
-	ASSERT_EQ(r[0].by_kind[V_COHERENCE], (AS_REP_KEEP + 4) / 2, "counted by kind");
+	ASSERT_EQ(r[0].nviol, AS_REP_KEEP_ANY + 4, "all violations counted");
+	ASSERT_EQ(r[0].nkept, AS_REP_KEEP_ANY, "the first AS_REP_KEEP_ANY kept in full");
+	{	/* a rare kind after many common ones keeps its evidence */
+		static struct as_report rare;
+
+		as_report_init(&rare, "gup", 1);
+		for (int i = 0; i < 40; i++) {
+			v.kind = i == 30 || i == 31 ? V_UNREACHABLE : V_STALE_FREE;
+			as_report_add(&rare, &v);
+		}
+		ASSERT_EQ(rare.nkept, AS_REP_KEEP_ANY + 1, "the first of a later kind is kept, only the first");
+		ASSERT_EQ(rare.v[AS_REP_KEEP_ANY].kind, V_UNREACHABLE, "and it is the rare one");
+		ASSERT_EQ(rare.nviol, 40, "all still counted");
+	}
+	ASSERT_EQ(r[0].by_kind[V_COHERENCE], (AS_REP_KEEP_ANY + 4) / 2, "counted by kind");
 	ASSERT_EQ(r[0].first_ns, 5000000, "time to first detection");
 
 	as_report_init(&r[1], "other", 1234);

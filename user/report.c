@@ -32,7 +32,9 @@ void as_report_add(struct as_report *r, const struct as_violation *v)
 	r->by_kind[v->kind]++;
 	if (r->first_ns < 0 || (int64_t)v->t_ns < r->first_ns)
 		r->first_ns = v->t_ns;
-	if (r->nkept < AS_REP_KEEP)
+	/* the first of every kind is always kept: a rare kind after many
+	 * common ones is the one that needs its evidence */
+	if (r->nkept < AS_REP_KEEP_ANY || (r->by_kind[v->kind] == 1 && r->nkept < AS_REP_KEEP))
 		r->v[r->nkept++] = *v;
 	pthread_mutex_unlock(&r->lock);
 }

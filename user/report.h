@@ -9,7 +9,8 @@
 #include "oracle.h"
 #include "arena_stress.h"
 
-#define AS_REP_KEEP 16		/* violations kept in full per scenario */
+#define AS_REP_KEEP 24		/* violations kept in full per scenario: the first 16, */
+#define AS_REP_KEEP_ANY 16	/* then only the first of each further kind */
 
 /* One violation, with everything needed to reproduce and judge it. */
 struct as_violation {
