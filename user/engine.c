@@ -31,7 +31,7 @@ const char *const as_ctr_name[C__NR] = {
 	[C_FAULTS] = "faults", [C_SWEEP] = "sweep", [C_SWEEP_PAGES] = "sweep_pages",
 	[C_SUSPECT] = "suspect", [C_REMAP] = "remap", [C_CHILD] = "child",
 	[C_CHECK] = "contract_checks", [C_PIN] = "pins", [C_KOP] = "kernel_ops",
-	[C_KOP_FAIL] = "kernel_op_fail",
+	[C_KOP_FAIL] = "kernel_op_fail", [C_USIGBUS] = "user_sigbus",
 };
 
 _Atomic bool as_interrupted;
@@ -135,6 +135,28 @@ void as_suspect(struct as_worker *w)
 	atomic_store(&w->run->quiesce, true);
 }
 
+static void violation(struct as_run *r, struct as_violation *v);
+
+/* An arena access never earns SIGBUS: a free page gives SIGSEGV (with
+ * BPF_F_SEGV_ON_FAULT), an allocated one maps.  SIGBUS means the fault
+ * handler itself failed (VM_FAULT_SIGBUS), e.g. it could not take its lock.
+ * Counted always; the first one per worker is reported with the page state. */
+static void sigbus(struct as_worker *w, uint32_t p, const char *what)
+{
+	struct as_page *pg = &w->run->pages[p];
+	uint32_t s = atomic_load(&pg->state);
+	struct as_violation v = {.kind = V_SIGNAL, .pgoff = p};
+
+	if (w->ctr[C_USIGBUS]++)
+		return;
+	snprintf(v.saw, sizeof(v.saw), "user %s of page %u took SIGBUS; the page was %s (token %#" PRIx64 ")",
+		 what, p, s == PS_FREE ? "free" : s & PS_BUSY ? "changing hands" : "allocated",
+		 __atomic_load_n(&pg->token, __ATOMIC_ACQUIRE));
+	snprintf(v.classify, sizeof(v.classify), "the arena fault handler failed (VM_FAULT_SIGBUS): it returns "
+		 "that only when it cannot take the arena's lock; free pages fault with SIGSEGV");
+	violation(w->run, &v);
+}
+
 int as_uread(struct as_worker *w, uint32_t pgoff, uint32_t off, uint64_t *val)
 {
 	struct as_page *pg = &w->run->pages[pgoff];
@@ -146,6 +168,8 @@ int as_uread(struct as_worker *w, uint32_t pgoff, uint32_t off, uint64_t *val)
 	sig = as_guarded_read(uword(w->run, pgoff, off), val);
 
 	w->ctr[sig ? C_USEGV : C_UREAD]++;
+	if (sig == SIGBUS)
+		sigbus(w, pgoff, "read");
 	/* a suspect only: the sweep decides */
 	if (!sig && off == AS_OFF_TOKEN && as_read_was_stale(w->run, pgoff, s0, *val))
 		as_suspect(w);
@@ -169,6 +193,8 @@ int as_uwrite(struct as_worker *w, uint32_t pgoff, uint32_t off, uint64_t val)
 	sig = as_guarded_write(uword(w->run, pgoff, off), val);
 
 	w->ctr[sig ? C_USEGV : C_UWRITE]++;
+	if (sig == SIGBUS)
+		sigbus(w, pgoff, "write");
 	return sig;
 }
 
