@@ -30,7 +30,7 @@ static double secs = 2.0;
 
 enum { K_ALLOC, K_FAULT, K_REMAP, K_URING_IN, K_URING_OUT, K__NR };
 static const char *const what[K__NR] = {
-	"BPF alloc+free (1 page)", "user fault (MADV_DONTNEED + load)", "munmap + mmap of the arena",
+	"BPF alloc+free (1 page)", "user fault (MADV_DONTNEED + load)", "munmap + mmap + first touch",
 	"io_uring READ into the arena (8 B)", "io_uring WRITE from the arena (8 B)",
 };
 
@@ -54,6 +54,7 @@ static double raw_other(struct arena_stress_bpf *s, int kind, char *base)
 				munmap(base, len);
 				mmap(base, len, PROT_READ | PROT_WRITE, MAP_SHARED | 0x100000 /* FIXED_NOREPLACE */,
 				     map_fd, 0);
+				(void)*(volatile uint64_t *)(base + 4096);	/* the first touch faults */
 				continue;
 			}
 			if (kind == K_URING_IN)

@@ -4,11 +4,7 @@
 # VM booted, the kernel did not crash, and every scenario did real work; says
 # what was found on that kernel.
 . "$(dirname "$0")/lib.sh"
-[ "$(id -u)" -eq 0 ] || skip "needs root (apt-get download, qemu)"
-[ -x arena-stress-static ] || skip "no static build (make static)"
-command -v qemu-system-x86_64 >/dev/null || skip "no qemu (make vm-deps)"
-
-pkg=${AS_VM_KERNEL_PKG:-'linux-image-6.12.*-cloud-amd64'}
+needs_vm
 bash tests/vm/run.sh --kernel-pkg "$pkg" --timeout 300 --json-out "$TMP/vm.json" \
 	--console-out "$TMP/console" -- --unsafe -d 40 \
 	-s fault-free,madvise,contract,munmap-remap,multi-process,pinned,io-wq,gup >"$TMP/out" 2>&1; rc=$?

@@ -6,11 +6,7 @@
 # inside the VM is the use-after-free it sets up, reported as a finding; a
 # kernel that refuses MADV_DOFORK says so in the note.
 . "$(dirname "$0")/lib.sh"
-[ "$(id -u)" -eq 0 ] || skip "needs root (apt-get download, qemu)"
-[ -x arena-stress-static ] || skip "no static build (make static)"
-command -v qemu-system-x86_64 >/dev/null || skip "no qemu (make vm-deps)"
-
-pkg=${AS_VM_KERNEL_PKG:-'linux-image-6.12.*-cloud-amd64'}
+needs_vm
 bash tests/vm/run.sh --kernel-pkg "$pkg" --timeout 300 --json-out "$TMP/vm.json" \
 	--console-out "$TMP/console" -- --unsafe -s dofork -d 10 >"$TMP/out" 2>&1; rc=$?
 grep -E "^vm:|^dofork|^note" "$TMP/out"

@@ -64,3 +64,12 @@ kpath_checks() {
 		echo "note: no memory cgroup here: leak oracle unavailable"
 	fi
 }
+
+# needs_vm: skip unless the VM runner can work here; sets pkg, the kernel
+# package to boot ($AS_VM_KERNEL_PKG, default Debian's newest 6.12 cloud).
+needs_vm() {
+	[ "$(id -u)" -eq 0 ] || skip "needs root (apt-get download, qemu)"
+	[ -x arena-stress-static ] || skip "no static build (make static)"
+	command -v qemu-system-x86_64 >/dev/null || skip "no qemu (make vm-deps)"
+	pkg=${AS_VM_KERNEL_PKG:-'linux-image-6.12.*-cloud-amd64'}
+}
