@@ -6,7 +6,10 @@
 # build is incremental.
 #
 # usage: findings/fix/build-kernel.sh [OUTDIR]     (default ~/.cache/arena-stress/kernels)
-# Produces OUTDIR/bzImage-<version>-{asis,fixed}.  ~15-25 min on 2 CPUs.
+# Produces OUTDIR/bzImage-<version>-{asis,fixed}.  ~40 min on 2 CPUs.
+# AS_KSRC_PKG=linux-source-6.12 builds that source instead (the default is
+# Debian's newest linux-source-7.*); where the patches do not apply, only the
+# as-shipped image is built (e.g. a KASAN 6.12 for the dofork use-after-free).
 # Needs: build-essential flex bison bc libssl-dev libelf-dev dwarves cpio
 #        (apt-get install them; the script says which are missing).
 set -euo pipefail
@@ -21,7 +24,7 @@ for t in gcc make flex bison bc pahole cpio; do command -v $t >/dev/null || miss
 [ -z "$missing" ] || { echo "build-kernel: missing:$missing (apt-get install build-essential flex bison bc libssl-dev libelf-dev dwarves cpio)" >&2; exit 2; }
 mkdir -p "$OUT" "$WORK"
 
-pkg=$(bash "$top/scripts/debian-fetch.sh" list 'linux-source-7.*')
+pkg=$(bash "$top/scripts/debian-fetch.sh" list "${AS_KSRC_PKG:-linux-source-7.*}")
 [ -n "$pkg" ] || { echo "build-kernel: no linux-source-7.x package found" >&2; exit 2; }
 src=$WORK/$pkg
 if [ ! -f "$src/Makefile" ]; then
@@ -47,6 +50,9 @@ fi
 echo "build-kernel: $pkg ($ver) as shipped -> $OUT/bzImage-$ver-asis"
 mk bzImage
 cp "$b/arch/x86/boot/bzImage" "$OUT/bzImage-$ver-asis"
+for p in "$here"/0*.patch; do
+	patch -p1 -s --dry-run <"$p" >/dev/null 2>&1 || { echo "build-kernel: $(basename "$p") does not apply to $pkg: as-shipped image only"; exit 0; }
+done
 for p in "$here"/0*.patch; do patch -p1 -s <"$p"; done
 echo "build-kernel: $pkg ($ver) with $(ls "$here"/0*.patch | wc -l) fix patch(es) -> $OUT/bzImage-$ver-fixed"
 mk bzImage
