@@ -14,7 +14,7 @@ if [ $rc -eq 1 ]; then
 	check "README carries scenario, seed, address and both views" \
 		grep -qE "scenario .fault-free., seed 21" "$TMP/r/README.md"
 	check "README has the address" grep -qE "at page [0-9]+, address 0x[0-9a-f]+" "$TMP/r/README.md"
-	check "README has what each side saw" grep -qE "^  saw: .*BPF reads" "$TMP/r/README.md"
+	check "README has what each side saw" grep -qE "^  saw: .*(user (reads|wrote|read)|readable from user).*BPF read" "$TMP/r/README.md"
 	check "the reproducer does not use arena-stress' own code" \
 		bash -c "! grep -qE 'arena_stress|engine.h|as_[a-z]+\\(' '$TMP/r/repro.c' '$TMP/r/repro.bpf.c'"
 	make -C "$TMP/r" >"$TMP/build" 2>&1; brc=$?
