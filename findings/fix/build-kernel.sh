@@ -24,17 +24,8 @@ for t in gcc make flex bison bc pahole cpio; do command -v $t >/dev/null || miss
 [ -z "$missing" ] || { echo "build-kernel: missing:$missing (apt-get install build-essential flex bison bc libssl-dev libelf-dev dwarves cpio)" >&2; exit 2; }
 mkdir -p "$OUT" "$WORK"
 
-pkg=$(bash "$top/scripts/debian-fetch.sh" list "${AS_KSRC_PKG:-linux-source-7.*}")
-[ -n "$pkg" ] || { echo "build-kernel: no linux-source-7.x package found" >&2; exit 2; }
-src=$WORK/$pkg
-if [ ! -f "$src/Makefile" ]; then
-	deb=$(ls "$WORK"/"${pkg}"_*.deb 2>/dev/null | head -1 || true)
-	[ -n "$deb" ] || { bash "$top/scripts/debian-fetch.sh" get "$pkg" "$WORK"; deb=$(ls "$WORK"/"${pkg}"_*.deb | head -1); }
-	rm -rf "$WORK/x" && mkdir -p "$WORK/x"
-	dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$WORK/x"
-	tar -xJf "$WORK"/x/usr/src/"$pkg".tar.xz -C "$WORK"
-	rm -rf "$WORK/x"
-fi
+src=$(bash "$top/scripts/ksrc.sh" "${AS_KSRC_PKG:-linux-source-7.*}")
+pkg=$(basename "$src")
 cd "$src"
 ver=$(make -s kernelversion)
 b=$WORK/build-$ver
