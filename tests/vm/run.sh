@@ -32,7 +32,8 @@ while [ $# -gt 0 ]; do
 	esac
 done
 [ -n "$KERNEL" ] || [ -n "$PKG" ] || PKG='linux-image-6.12.*-cloud-amd64'
-[ -x arena-stress-static ] || { echo "vm: build it first: make static" >&2; exit 2; }
+BIN=${AS_VM_BIN:-arena-stress-static}
+[ -x "$BIN" ] || { echo "vm: build it first: make static" >&2; exit 2; }
 command -v qemu-system-x86_64 >/dev/null || { echo "vm: no qemu: make vm-deps" >&2; exit 2; }
 [ -f /usr/share/doc/busybox-static/copyright ] || { echo "vm: no busybox-static: make vm-deps" >&2; exit 2; }
 
@@ -69,7 +70,7 @@ trap 'rm -rf "$work"' EXIT
 root=$work/root
 mkdir -p "$root"/{bin,proc,sys,dev,tmp}
 cp /bin/busybox "$root/bin/busybox"
-cp arena-stress-static "$root/arena-stress"
+cp "$BIN" "$root/arena-stress"
 args=$(printf ' %q' "$@")
 cat >"$root/init" <<INIT
 #!/bin/busybox sh

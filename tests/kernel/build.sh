@@ -1,0 +1,98 @@
+#!/bin/bash
+# Build the small VM kernels of the mutation harness from Debian's newest
+# linux-source-7.x: tinyconfig + base.config (+ debug.config with --debug).
+#
+# usage: tests/kernel/build.sh [--debug] VARIANT...
+#   asis          the source as Debian ships it
+#   fixed         + findings/fix/0*.patch (the project's fix): the clean base
+#   NAME          + tests/kernel/mutants/NAME.mut over the fixed source
+# Prints one line per variant: VARIANT PATH-TO-BZIMAGE.
+#
+# One build tree per config; a variant only recompiles the files its edits
+# touch (about a minute), and a bzImage is cached under a hash of the config,
+# the patches and the edit, so an unchanged variant costs nothing.  Every
+# touched file is restored from a pristine copy before the next variant, so
+# the tree never carries one variant's edit into another.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+CACHE=${AS_VM_CACHE:-$HOME/.cache/arena-stress}
+OUT=$CACHE/kernels
+debug=
+[ "${1:-}" = --debug ] && { debug=1; shift; }
+[ $# -gt 0 ] || { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+missing=
+for t in gcc make flex bison bc pahole cpio python3; do command -v $t >/dev/null || missing="$missing $t"; done
+[ -f /usr/include/openssl/ssl.h ] || missing="$missing libssl-dev"
+[ -f /usr/include/libelf.h ] || missing="$missing libelf-dev"
+[ -z "$missing" ] || { echo "kbuild: missing:$missing (apt-get install build-essential flex bison bc libssl-dev libelf-dev dwarves cpio)" >&2; exit 2; }
+
+src=$(bash "$top/scripts/ksrc.sh")
+ver=$(make -s -C "$src" kernelversion)
+cfgname=small${debug:+-debug}
+b=$(dirname "$src")/build-$ver-$cfgname
+pristine=$(dirname "$src")/pristine-$ver
+mkdir -p "$OUT" "$pristine"
+patches=("$top"/findings/fix/0*.patch)
+mk() { make -s -C "$src" O="$b" -j"$(nproc)" "$@"; }
+
+# files any variant may touch: kept pristine, restored before each variant
+touched() {
+	grep -h '^+++ ' "${patches[@]}" | awk '{print $2}' | sed 's|^[ab]/||'
+	python3 "$here/mutate.py" files "$here"/mutants/*.mut
+}
+for f in $(touched | sort -u); do
+	[ -f "$pristine/$f" ] || { mkdir -p "$(dirname "$pristine/$f")"; cp -p "$src/$f" "$pristine/$f"; }
+done
+restore() {
+	for f in $(touched | sort -u); do
+		cmp -s "$pristine/$f" "$src/$f" || cp "$pristine/$f" "$src/$f"
+	done
+}
+
+if [ ! -f "$b/.config" ] || [ "$here/base.config" -nt "$b/.config" ] ||
+   { [ -n "$debug" ] && [ "$here/debug.config" -nt "$b/.config" ]; }; then
+	mkdir -p "$b"
+	mk tinyconfig >/dev/null
+	frags=("$here/base.config")
+	[ -n "$debug" ] && frags+=("$here/debug.config")
+	(cd "$src" && scripts/kconfig/merge_config.sh -m -O "$b" "$b/.config" "${frags[@]}" >/dev/null)
+	mk olddefconfig >/dev/null
+	# every line of the fragments must have survived (a dependency missing
+	# would silently drop an option the tool needs)
+	bad=$(grep -h '^CONFIG_' "${frags[@]}" | while IFS== read -r k v; do
+		if [ "$v" = n ]; then if grep -q "^$k=" "$b/.config"; then echo "$k"; fi
+		elif ! grep -qx "$k=$v" "$b/.config"; then echo "$k=$v"; fi; done)
+	[ -z "$bad" ] || { echo "kbuild: olddefconfig dropped:" $bad >&2; rm -f "$b/.config"; exit 2; }
+fi
+
+for variant in "$@"; do
+	restore
+	edits=()
+	case $variant in
+	asis) ;;
+	fixed) edits=("${patches[@]}") ;;
+	*)
+		mut=$here/mutants/$variant.mut
+		[ -f "$mut" ] || { echo "kbuild: no variant '$variant' (asis, fixed, or a name in tests/kernel/mutants/)" >&2; exit 2; }
+		edits=("${patches[@]}" "$mut") ;;
+	esac
+	key=$( { cat "$b/.config"; for e in "${edits[@]}"; do cat "$e"; done; } | sha256sum | cut -c1-12)
+	img=$OUT/bzImage-$ver-$cfgname-$variant-$key
+	if [ ! -s "$img" ]; then
+		for e in "${edits[@]}"; do
+			case $e in
+			*.patch) patch -d "$src" -p1 -s --no-backup-if-mismatch <"$e" ||
+				{ echo "kbuild: $(basename "$e") does not apply to $ver" >&2; restore; exit 2; } ;;
+			*.mut) python3 "$here/mutate.py" apply "$e" "$src" || { restore; exit 2; } ;;
+			esac
+		done
+		echo "kbuild: $ver $cfgname $variant" >&2
+		start=$(date +%s)
+		mk bzImage || { restore; echo "kbuild: build of $variant failed" >&2; exit 2; }
+		cp "$b/arch/x86/boot/bzImage" "$img.tmp" && mv "$img.tmp" "$img"
+		echo "kbuild: $variant built in $(( $(date +%s) - start )) s" >&2
+	fi
+	echo "$variant $img"
+done
+restore
