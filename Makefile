@@ -1,28 +1,40 @@
 # arena-stress: BPF arena stress tester.
 #   make deps    install the toolchain (Debian 12; adds bookworm-backports)
-#   make         build ./arena-stress
+#   make         build ./arena-stress            (V=1 shows the commands)
 #   make run     deps + build + the default run (needs root)
 #   make check   deps + build + every test (needs root)
+#   make mutants the mutation harness on the small 7.x VM kernels (slow)
 
 CLANG    ?= clang-19
 BPFTOOL  ?= bpftool
 CC       ?= cc
-ARCH     := x86
-OUT      := build
-CFLAGS   ?= -O2 -g -Wall -Wextra -Wno-unused-parameter
+OUT      ?= build
+ARCH     ?= $(shell uname -m | sed 's/x86_64/x86/; s/aarch64/arm64/; s/ppc64le/powerpc/; s/mips.*/mips/; s/riscv64/riscv/; s/loongarch64/loongarch/')
+CFLAGS   ?= -O2 -g
+# warnings that a user's CFLAGS does not drop
+WARN     := -Wall -Wextra -Wno-unused-parameter
 CPPFLAGS += -Iuser -Istress -Ibpf -I$(OUT) -D_GNU_SOURCE
 LDLIBS   := -lbpf -luring -lelf -lz -lpthread
+DEPFLAGS  = -MMD -MP -MF $(@:.o=.d)
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+MAKEFLAGS += --no-print-directory
+endif
 
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(OUT)/%.bpf.o,$(BPF_SRCS))
 SKELS     := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
-LIB_SRCS  := $(wildcard user/*.c) $(wildcard stress/*.c)
-LIB_SRCS  := $(filter-out user/main.c,$(LIB_SRCS))
+LIB_SRCS  := $(filter-out user/main.c,$(wildcard user/*.c) $(wildcard stress/*.c))
 LIB_OBJS  := $(patsubst %.c,$(OUT)/%.o,$(LIB_SRCS))
 UNIT_SRCS := $(wildcard tests/unit_*.c)
 UNIT_BINS := $(patsubst tests/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps vm-deps run check unit bench static vm-check selftest clean
+.PHONY: all deps vm-deps run check unit bench static vm-check selftest mutants clean FORCE
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -31,44 +43,58 @@ all: arena-stress
 deps:
 	@bash scripts/deps.sh
 
-$(OUT)/vmlinux.h:
+# vmlinux.h follows the running kernel's BTF: its stamp changes with it
+$(OUT)/btf.id: FORCE
 	@mkdir -p $(OUT)
-	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
+	@{ uname -r; sha256sum /sys/kernel/btf/vmlinux 2>/dev/null | cut -c1-16; } > $@.new
+	@cmp -s $@.new $@ && rm -f $@.new || mv $@.new $@
 
-$(OUT)/%.bpf.o: bpf/%.bpf.c bpf/arena_stress.h $(OUT)/vmlinux.h
-	$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(OUT) -Ibpf -c $< -o $@
+$(OUT)/vmlinux.h: $(OUT)/btf.id
+	$(call msg,BTF,$@)
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
+
+$(OUT)/%.bpf.o: bpf/%.bpf.c $(OUT)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(OUT) -Ibpf -MMD -MP -MF $(@:.o=.d) -c $< -o $@
 
 $(OUT)/%.skel.h: $(OUT)/%.bpf.o
-	$(BPFTOOL) gen skeleton $< name $*_bpf > $@
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
 
-$(OUT)/%.o: %.c $(wildcard user/*.h stress/*.h) bpf/arena_stress.h $(SKELS)
+$(OUT)/%.o: %.c | $(SKELS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(DEPFLAGS) -c $< -o $@
 
 # The --repro templates (repro/), embedded as C strings.
 REPRO_FILES := repro/repro.bpf.c repro/orphan.c repro/dofork.c repro/Makefile
 $(OUT)/repro_tmpl.h: $(REPRO_FILES) scripts/embed.sh
 	@mkdir -p $(OUT)
-	bash scripts/embed.sh $(REPRO_FILES) > $@
+	$(call msg,EMBED,$@)
+	$(Q)bash scripts/embed.sh $(REPRO_FILES) > $@
 $(OUT)/user/repro.o: $(OUT)/repro_tmpl.h
 
 $(OUT)/libarena-stress.a: $(LIB_OBJS)
-	$(AR) rcs $@ $^
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
 arena-stress: $(OUT)/user/main.o $(OUT)/libarena-stress.a
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 # Statically linked, for the VM runner's initramfs (tests/vm/).
 static: arena-stress-static
 arena-stress-static: $(OUT)/user/main.o $(OUT)/libarena-stress.a
-	$(CC) $(CFLAGS) -static -o $@ $^ -lbpf -luring -lelf -lz -lzstd -lpthread
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(CFLAGS) -static -o $@ $^ -lbpf -luring -lelf -lz -lzstd -lpthread
 
 vm-deps:
 	@bash scripts/vm-deps.sh
 
-$(OUT)/tests/%: tests/%.c tests/unit.h $(OUT)/libarena-stress.a
+$(OUT)/tests/%: tests/%.c $(OUT)/libarena-stress.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -Itests $(CFLAGS) -o $@ $< $(OUT)/libarena-stress.a $(LDLIBS)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) -Itests $(CFLAGS) $(WARN) -MMD -MP -MF $@.d -o $@ $< $(OUT)/libarena-stress.a $(LDLIBS)
 
 unit: $(UNIT_BINS) $(OUT)/tests/confirm_orphan
 
@@ -82,7 +108,7 @@ run: deps
 
 check: deps vm-deps
 	$(MAKE) arena-stress unit static
-	bash tests/run.sh
+	OUT=$(OUT) bash tests/run.sh
 
 # The unsafe scenarios and a short pass of all others in a Debian 6.12 VM
 # (also part of check, as tests/integ_vm.sh).
@@ -95,18 +121,29 @@ vm-check: deps vm-deps
 selftest: deps
 	bash tests/selftests/run.sh $(if $(TREE),--tree $(TREE))
 
+# The mutation harness (tests/kernel/): builds the small 7.x kernels it
+# lacks, runs the default VM invocation on the base, the negative controls
+# and every mutant, prints the kill matrix.  Too slow for check.
+mutants: deps vm-deps
+	$(MAKE) arena-stress static
+	bash tests/kernel/mutants.sh $(MUTANTS)
+
 clean:
 	rm -rf $(OUT) arena-stress arena-stress-static
 
 # Independent confirmer (no engine code): tests/integ_fault_free.sh runs it.
-$(OUT)/tests/confirm_orphan: tests/confirm_orphan.c $(SKELS)
+$(OUT)/tests/confirm_orphan: tests/confirm_orphan.c | $(SKELS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< -lbpf -lelf -lz -lpthread
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -MMD -MP -MF $@.d -o $@ $< -lbpf -lelf -lz -lpthread
 
-# Benchmarks (bench/README-style numbers in README.md come from these).
+# Benchmarks (the numbers in README.md come from these).
 $(OUT)/bench/overhead: bench/overhead.c $(OUT)/libarena-stress.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(OUT)/libarena-stress.a $(LDLIBS)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -MMD -MP -MF $@.d -o $@ $< $(OUT)/libarena-stress.a $(LDLIBS)
 
 bench: arena-stress $(OUT)/bench/overhead
-	bash bench/run.sh
+	OUT=$(OUT) bash bench/run.sh
+
+-include $(wildcard $(OUT)/*.d $(OUT)/*/*.d $(OUT)/*/*/*.d)

@@ -91,7 +91,7 @@ static double raw_once(int fault)
 	bpf_map__set_map_flags(s->maps.arena, BPF_F_MMAPABLE | BPF_F_SEGV_ON_FAULT);
 	if (arena_stress_bpf__load(s))
 		exit(2);
-	fd = bpf_program__fd(s->progs.as_run);
+	fd = bpf_program__fd(s->progs.as_do_op);
 	base = bpf_map__initial_value(s->maps.arena, &(size_t){0});
 	if (fault != K_ALLOC) {
 		o = (struct as_op){.op = AS_OP_ALLOC, .pgoff = 1, .cnt = 1};
@@ -154,7 +154,7 @@ static void alloc_free_worker(struct as_worker *w)
 {
 	while (as_continue(w))
 		if (!as_alloc(w, AS_ANY_PGOFF, 1))
-			as_free_run(w, 0, 1);
+			as_free_span(w, 0, 1);
 }
 
 static void fault_worker(struct as_worker *w)
@@ -162,7 +162,7 @@ static void fault_worker(struct as_worker *w)
 	uint64_t v;
 
 	while (as_continue(w)) {
-		madvise(w->run->base + 4096, 4096, MADV_DONTNEED);
+		madvise(w->run->a.base + 4096, 4096, MADV_DONTNEED);
 		w->ctr[C_MADV]++;
 		as_uread(w, 1, AS_OFF_TOKEN, &v);
 	}
@@ -171,14 +171,8 @@ static void fault_worker(struct as_worker *w)
 /* what stress/io_wq.c and the io-wq munmap path do per op, minus the random choices */
 static void remap_worker(struct as_worker *w)
 {
-	struct as_run *r = w->run;
-
 	while (as_continue(w)) {
-		atomic_fetch_add(&r->mapgen, 1);
-		munmap(r->base, r->len);
-		mmap(r->base, r->len, PROT_READ | PROT_WRITE, MAP_SHARED | 0x100000, r->map_fd, 0);
-		atomic_fetch_add(&r->mapgen, 1);
-		w->ctr[C_REMAP]++;
+		as_remap(w, false);
 		as_check_contents(w, 1, "munmap + mmap");
 	}
 }
@@ -200,9 +194,9 @@ static void uring_worker(struct as_worker *w, bool in)
 		as_kop_begin(w, &k, in ? AS_KOP_WRITE : AS_KOP_READ, 1, in ? as_kslot(w) : 0, "bench");
 		if (in) {
 			pwrite(file, &k.mark, 8, 4096);
-			io_uring_prep_read(io_uring_get_sqe(&ring), file, r->base + 4096 + as_kslot(w), 8, 4096);
+			io_uring_prep_read(io_uring_get_sqe(&ring), file, r->a.base + 4096 + as_kslot(w), 8, 4096);
 		} else {
-			io_uring_prep_write(io_uring_get_sqe(&ring), file, r->base + 4096, 8, 0);
+			io_uring_prep_write(io_uring_get_sqe(&ring), file, r->a.base + 4096, 8, 0);
 		}
 		io_uring_submit(&ring);
 		io_uring_wait_cqe(&ring, &cqe);
@@ -218,30 +212,28 @@ static void uring_worker(struct as_worker *w, bool in)
 static void uring_in_worker(struct as_worker *w) { uring_worker(w, true); }
 static void uring_out_worker(struct as_worker *w) { uring_worker(w, false); }
 
-static int start_alloc(struct as_run *r) { return as_spawn(r, true, alloc_free_worker); }
-
-static int start_page1(struct as_run *r, void (*fn)(struct as_worker *w))
+/* page 1 allocated before the measured worker starts */
+static int page1(struct as_run *r)
 {
 	struct as_op o = {.op = AS_OP_ALLOC, .pgoff = 1, .cnt = 1, .gen = 1};
 
 	as_bpf_op(r, &o);
 	r->pages[1].token = AS_TOKEN(1, 1);
 	atomic_store(&r->pages[1].state, 1);
-	return as_spawn(r, false, fn);
+	return 0;
 }
-static int start_fault(struct as_run *r) { return start_page1(r, fault_worker); }
-static int start_remap(struct as_run *r) { return start_page1(r, remap_worker); }
-static int start_uin(struct as_run *r) { return start_page1(r, uring_in_worker); }
-static int start_uout(struct as_run *r) { return start_page1(r, uring_out_worker); }
 
 static double engine(int fault)
 {
 	static const struct as_scenario sc[K__NR] = {
-		{.name = "bench-alloc", .arena_flags = BPF_F_SEGV_ON_FAULT, .start = start_alloc},
-		{.name = "bench-fault", .arena_flags = BPF_F_SEGV_ON_FAULT, .start = start_fault},
-		{.name = "bench-remap", .arena_flags = BPF_F_SEGV_ON_FAULT, .start = start_remap},
-		{.name = "bench-uring-in", .arena_flags = BPF_F_SEGV_ON_FAULT, .start = start_uin},
-		{.name = "bench-uring-out", .arena_flags = BPF_F_SEGV_ON_FAULT, .start = start_uout},
+		/* one measured worker, worker 0 (bpf_threads 0 below for the others) */
+		{.name = "bench-alloc", .arena_flags = BPF_F_SEGV_ON_FAULT, .bpf = alloc_free_worker},
+		{.name = "bench-fault", .arena_flags = BPF_F_SEGV_ON_FAULT, .setup = page1, .lead = fault_worker},
+		{.name = "bench-remap", .arena_flags = BPF_F_SEGV_ON_FAULT, .setup = page1, .lead = remap_worker},
+		{.name = "bench-uring-in", .arena_flags = BPF_F_SEGV_ON_FAULT, .setup = page1,
+		 .lead = uring_in_worker},
+		{.name = "bench-uring-out", .arena_flags = BPF_F_SEGV_ON_FAULT, .setup = page1,
+		 .lead = uring_out_worker},
 	};
 	static const enum as_ctr metric[K__NR] = {C_ALLOC, C_UREAD, C_REMAP, C_KOP, C_KOP};
 	static struct as_report rep;
@@ -251,6 +243,8 @@ static double engine(int fault)
 	as_opts_defaults(&o);
 	o.affinity = AS_AFF_SPREAD;	/* worker 0 on CPU 0 */
 	o.no_coverage = true;		/* optional tracing: not part of the engine */
+	o.bpf_threads = fault == K_ALLOC;	/* no churn under the user-side primitives */
+	o.user_threads = 0;
 	as_report_init(&rep, sc[fault].name, 1);
 	if (as_run_scenario(&sc[fault], &o, 1, secs, &rep, why, sizeof(why)) || rep.nviol) {
 		fprintf(stderr, "overhead: engine run failed: %s (%lu violations)\n", why, (unsigned long)rep.nviol);

@@ -65,7 +65,7 @@ echo "### Engine overhead per primitive (single thread, paired raw/engine rounds
 echo
 steal >/dev/null
 echo '```'
-build/bench/overhead 1 15 2>/dev/null
+"${OUT:-build}"/bench/overhead 1 15 2>/dev/null
 echo '```'
 echo "CPU steal during the overhead rounds: $(steal)"
 

@@ -108,7 +108,7 @@ static __always_inline int do_sweep(struct as_op *op)
 }
 
 SEC("syscall")
-int as_run(struct as_op *op)
+int as_do_op(struct as_op *op)
 {
 	long ret = -22;
 

@@ -14,31 +14,30 @@
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include "scenarios.h"
-
-#ifndef MAP_FIXED_NOREPLACE
-#define MAP_FIXED_NOREPLACE 0x100000
-#endif
+#include "scenario.h"
 
 /* The kernel accepted a partial change: put the whole arena back. */
 static void repair(struct as_run *r)
 {
-	munmap(r->base, r->len);
-	if (mmap(r->base, r->len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED_NOREPLACE, r->map_fd, 0) !=
-	    r->base)
-		as_contract(r, 0, "could not map the arena again after a partial change: %s", strerror(errno));
+	int err;
+
+	munmap(as_arena(r)->base, as_arena(r)->len);
+	if ((err = as_map_again(r)))
+		as_contract(r, 0, "could not map the arena again after a partial change: %s", strerror(-err));
 }
 
 static void contract_worker(struct as_worker *w)
 {
-	struct as_run *r = w->run;
+	struct as_run *r = as_run_of(w);
+	const struct as_arena *a = as_arena(r);
+	bool inject = as_injected(r, AS_INJ_CONTRACT);
 
 	while (as_continue(w)) {
-		uint32_t p = 1 + as_rand_below(w, r->npages - 2);
-		char *pa = r->base + (size_t)p * AS_PAGE_SIZE;
+		uint32_t p = 1 + as_rand_below(w, a->npages - 2);
+		char *pa = as_page_addr(a, p);
 		void *m;
 
-		w->ctr[C_CHECK]++;
+		as_count(w, C_CHECK, 1);
 		switch (as_rand_below(w, 7)) {
 		case 0:
 			if (munmap(pa, AS_PAGE_SIZE) == 0) {
@@ -49,41 +48,40 @@ static void contract_worker(struct as_worker *w)
 		case 1:
 			if (mprotect(pa, AS_PAGE_SIZE, PROT_READ) == 0) {
 				as_contract(r, p, "mprotect of one page inside the arena succeeded");
-				mprotect(r->base, r->len, PROT_READ | PROT_WRITE);
+				mprotect(a->base, a->len, PROT_READ | PROT_WRITE);
 			}
 			break;
 		case 2:
-			m = mremap(r->base, r->len, r->len + AS_PAGE_SIZE, MREMAP_MAYMOVE);
+			m = mremap(a->base, a->len, a->len + AS_PAGE_SIZE, MREMAP_MAYMOVE);
 			if (m != MAP_FAILED) {
 				as_contract(r, 0, "mremap of the arena to %p succeeded", m);
-				munmap(m, r->len + AS_PAGE_SIZE);
+				munmap(m, a->len + AS_PAGE_SIZE);
 				repair(r);
 			}
 			break;
 		case 3:
-			m = mmap(NULL, r->len, PROT_READ | PROT_WRITE, MAP_PRIVATE, r->map_fd, 0);
+			m = mmap(NULL, a->len, PROT_READ | PROT_WRITE, MAP_PRIVATE, a->map_fd, 0);
 			if (m != MAP_FAILED) {
 				as_contract(r, 0, "a MAP_PRIVATE mapping of the arena succeeded at %p", m);
-				munmap(m, r->len);
+				munmap(m, a->len);
 			}
 			break;
 		case 4:
 			/* --inject contract: map what the kernel rightly allows, to
 			 * show this check reports an accepted mapping */
-			m = mmap(NULL, r->len, PROT_READ | PROT_WRITE, MAP_SHARED |
-				 (r->o->inject & AS_INJ_CONTRACT ? MAP_ANONYMOUS : 0),
-				 r->o->inject & AS_INJ_CONTRACT ? -1 : r->map_fd, 0);
+			m = mmap(NULL, a->len, PROT_READ | PROT_WRITE, MAP_SHARED | (inject ? MAP_ANONYMOUS : 0),
+				 inject ? -1 : a->map_fd, 0);
 			if (m != MAP_FAILED) {
 				as_contract(r, 0, "a second mapping of the arena at another address (%p) succeeded", m);
-				munmap(m, r->len);
+				munmap(m, a->len);
 			}
 			break;
 		case 5:
-			m = mmap(r->base + r->len + (1UL << 30), r->len / 2, PROT_READ | PROT_WRITE, MAP_SHARED,
-				 r->map_fd, 0);
+			m = mmap(a->base + a->len + (1UL << 30), a->len / 2, PROT_READ | PROT_WRITE, MAP_SHARED,
+				 a->map_fd, 0);
 			if (m != MAP_FAILED) {
 				as_contract(r, 0, "a half-length mapping of the arena succeeded at %p", m);
-				munmap(m, r->len / 2);
+				munmap(m, a->len / 2);
 			}
 			break;
 		case 6: {
@@ -104,14 +102,10 @@ static void contract_worker(struct as_worker *w)
 	}
 }
 
-static int start(struct as_run *r)
-{
-	return as_spawn_std(r, contract_worker, as_fault_worker);
-}
-
 const struct as_scenario as_sc_contract = {
 	.name = "contract",
 	.summary = "partial munmap/mprotect, mremap, MAP_PRIVATE, other mappings, fork must be refused",
 	.arena_flags = BPF_F_SEGV_ON_FAULT,
-	.start = start,
+	.lead = contract_worker,
+	.user = as_fault_worker,
 };

@@ -23,56 +23,47 @@
  * --unsafe; the tests run it in the VM.
  */
 #include <errno.h>
-#include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/wait.h>
 #include <unistd.h>
-#include "report.h"
-#include "scenarios.h"
-
-#ifndef MAP_FIXED_NOREPLACE
-#define MAP_FIXED_NOREPLACE 0x100000
-#endif
+#include "scenario.h"
 
 /* Runs in the child: no stdio, no malloc. */
-static void child(struct as_worker *w)
+static void child(struct as_worker *w, void *arg)
 {
-	struct as_run *r = w->run;
+	struct as_run *r = as_run_of(w);
+	const struct as_arena *a = as_arena(r);
 	uint64_t end = as_now_ns() + 1000000ULL * (5 + as_rand_below(w, 30));
 	uint64_t v;
 
+	(void)arg;
 	while (as_now_ns() < end) {
-		uint32_t p = as_rand_below(w, 4) ? as_target(w) : as_rand_below(w, r->npages);
-		uint32_t s0 = atomic_load(&r->pages[p].state);
+		uint32_t p = as_rand_below(w, 4) ? as_victim(w) : as_rand_below(w, a->npages);
+		uint32_t s0 = as_page_state(r, p);
 
-		if (!as_guarded_read((volatile uint64_t *)(r->base + (size_t)p * AS_PAGE_SIZE), &v) &&
+		if (!as_guarded_read((volatile uint64_t *)as_page_addr(a, p), &v) &&
 		    as_read_was_stale(r, p, s0, v))
 			as_report_v(r, V_STALE_FREE, p, "a child that inherited the arena through MADV_DOFORK keeps "
 				    "a PTE the free did not zap: its VMA is on none of the arena's lists",
 				    "child %d reads token %#lx of an allocation whose free had returned",
 				    getpid(), (unsigned long)v);
 	}
-	_exit(0);
 }
 
 static void forker(struct as_worker *w)
 {
-	struct as_run *r = w->run;
+	struct as_run *r = as_run_of(w);
+	const struct as_arena *a = as_arena(r);
+	struct as_child c = {0};
 	bool reported = false;
-	pid_t pid = 0;
-	int st;
 
 	while (as_continue(w)) {
-		if (pid && waitpid(pid, &st, WNOHANG) == pid)
-			pid = 0;
-		if (!pid) {
-			w->ctr[C_CHECK]++;
-			if (madvise(r->base, r->len, MADV_DOFORK)) {
+		if (as_child_reaped(&c)) {
+			as_count(w, C_CHECK, 1);
+			if (madvise(a->base, a->len, MADV_DOFORK)) {
 				/* the fixed behaviour: the arena refuses to be inherited */
-				if (!reported)
-					snprintf(r->rep->note, sizeof(r->rep->note), "the kernel refuses "
-						 "MADV_DOFORK on the arena (%s): nothing to inherit", strerror(errno));
+				as_note(r, "the kernel refuses MADV_DOFORK on the arena (%s): nothing to inherit",
+					strerror(errno));
 				reported = true;
 				usleep(1000);
 				continue;
@@ -81,39 +72,16 @@ static void forker(struct as_worker *w)
 				as_contract(r, 0, "madvise(MADV_DOFORK) on the arena succeeded: VM_DONTCOPY cleared, "
 					    "a forked child inherits the arena VMA");
 			reported = true;
-			pid = fork();
-			if (pid == 0)
-				child(w);
-			if (pid > 0)
-				w->ctr[C_CHILD]++;
-			else
-				pid = 0;
-			madvise(r->base, r->len, MADV_DONTFORK);	/* other forks must not inherit it */
+			as_child_start(w, &c, child, NULL);
+			madvise(a->base, a->len, MADV_DONTFORK);	/* other forks must not inherit it */
 		} else if (as_rand_below(w, 4) == 0) {
 			/* unmap while the child holds the inherited VMA: the arena's
 			 * list entry then points at a freed VMA */
-			atomic_fetch_add(&r->mapgen, 1);
-			if (!munmap(r->base, r->len) &&
-			    mmap(r->base, r->len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED_NOREPLACE,
-				 r->map_fd, 0) != r->base) {
-				as_contract(r, 0, "mmap of the arena again at %p after munmap failed: %s", r->base,
-					    strerror(errno));
-				atomic_store(&r->stop, true);
-			}
-			atomic_fetch_add(&r->mapgen, 1);
-			w->ctr[C_REMAP]++;
+			as_remap(w, false);
 		}
 		usleep(500);
 	}
-	if (pid) {
-		kill(pid, SIGKILL);
-		waitpid(pid, &st, 0);
-	}
-}
-
-static int start(struct as_run *r)
-{
-	return as_spawn_std(r, forker, as_fault_worker);
+	as_child_kill(&c);
 }
 
 const struct as_scenario as_sc_dofork = {
@@ -121,5 +89,6 @@ const struct as_scenario as_sc_dofork = {
 	.summary = "MADV_DOFORK + fork: a child inherits the arena VMA that frees never zap",
 	.unsafe = true,
 	.arena_flags = BPF_F_SEGV_ON_FAULT,
-	.start = start,
+	.lead = forker,
+	.user = as_fault_worker,
 };

@@ -11,7 +11,7 @@
  * returns; then the PTE goes in, pointing at a page the arena no longer owns.
  *
  * What makes the window open often (bench/run.sh measures each step):
- *  - each BPF worker (as_churn_worker) announces the page it will free next (as_set_target)
+ *  - each BPF worker (as_churn_worker) announces the page it will free next (as_announce_victim)
  *    as soon as it has chosen it, and user workers fault that page over and
  *    over (MADV_DONTNEED + read) until the free lands;
  *  - workers are spread over the CPUs (--affinity spread), so a user worker
@@ -22,16 +22,11 @@
  *    sleeps on the mutex, the faulter's mutex_unlock() wakes it, and wake-up
  *    preemption runs the whole free before finish_fault() installs the PTE.
  */
-#include "scenarios.h"
-
-static int start(struct as_run *r)
-{
-	return as_spawn_std(r, NULL, as_fault_worker);
-}
+#include "scenario.h"
 
 const struct as_scenario as_sc_fault_free = {
 	.name = "fault-free",
 	.summary = "BPF frees and re-allocates pages while user threads fault them",
 	.arena_flags = BPF_F_SEGV_ON_FAULT,
-	.start = start,
+	.user = as_fault_worker,
 };

@@ -11,8 +11,9 @@
  *    arena (the kernel writes the page through a pin) and writes the first
  *    512 bytes of an arena page to the file (the kernel reads it).  The file
  *    is created in $AS_DIO_DIR, the current directory, /var/tmp or /tmp (the
- *    first whose filesystem takes 512-byte-aligned O_DIRECT) and unlinked at
- *    once; without one this part is reported unavailable.
+ *    first whose filesystem takes 512-byte-aligned O_DIRECT; --gup-dio-dir
+ *    puts it first) and unlinked at once; without one this part is reported
+ *    unavailable.
  *
  * Kernel-path oracle (as_kop_*): with the allocation unchanged around an op,
  * the marker written must be what BPF reads and the word read must be BPF's
@@ -21,16 +22,16 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/uio.h>
-#include <sys/wait.h>
 #include <unistd.h>
-#include "report.h"
-#include "scenarios.h"
+#include "scenario.h"
+
+static const char *opt_dio_dir;	/* --gup-dio-dir */
 
 /* what a child counted, folded into the spawner's counters after it exits */
 struct child_ctr { uint64_t kop, fail; };
@@ -44,77 +45,67 @@ static struct {
 /* ---- process_vm_readv / process_vm_writev from a second process ---- */
 
 /* Runs in the child: no stdio, no malloc (forked from a threaded process). */
-static void vm_child(struct as_worker *w, struct child_ctr *out)
+static void vm_child(struct as_worker *w, void *arg)
 {
-	struct as_run *r = w->run;
+	struct child_ctr *out = arg;
+	struct as_run *r = as_run_of(w);
+	const struct as_arena *a = as_arena(r);
 	uint64_t end = as_now_ns() + 1000000ULL * (5 + as_rand_below(w, 46));
-	uint64_t kop0 = w->ctr[C_KOP], fail0 = w->ctr[C_KOP_FAIL];
+	uint64_t kop0 = as_counter(w, C_KOP), fail0 = as_counter(w, C_KOP_FAIL);
 	static uint64_t reported[AS_MAX_PAGES];	/* token of a page this child reported */
 
 	while (as_now_ns() < end) {
-		uint32_t p = as_rand_below(w, 4) ? as_target(w) : as_hot_pick(w);
-		char *page = r->base + (size_t)p * AS_PAGE_SIZE;
+		uint32_t p = as_rand_below(w, 4) ? as_victim(w) : as_hot_pick(w);
+		char *page = as_page_addr(a, p);
 		struct iovec local, remote;
 		struct as_kop k;
 		uint64_t v = 0;
 		ssize_t n;
 
-		if (p >= r->npages)
+		if (p >= a->npages)
 			continue;
 		/* one report per stale mapping: it stays until the parent's
 		 * sweep heals it, and every later read would count it again */
-		if (reported[p] && reported[p] == __atomic_load_n(&r->pages[p].token, __ATOMIC_ACQUIRE))
+		if (reported[p] && reported[p] == as_page_token(r, p))
 			continue;
 		if (as_rand_below(w, 2)) {
 			as_kop_begin(w, &k, AS_KOP_READ, p, 0, "process_vm_readv from a second process");
 			local = (struct iovec){&v, 8};
 			remote = (struct iovec){page, 8};
-			n = process_vm_readv(r->pid, &local, 1, &remote, 1, 0);
+			n = process_vm_readv(a->pid, &local, 1, &remote, 1, 0);
 		} else {
 			as_kop_begin(w, &k, AS_KOP_WRITE, p, as_kslot(w), "process_vm_writev from a second process");
 			local = (struct iovec){&k.mark, 8};
 			remote = (struct iovec){page + as_kslot(w), 8};
-			n = process_vm_writev(r->pid, &local, 1, &remote, 1, 0);
+			n = process_vm_writev(a->pid, &local, 1, &remote, 1, 0);
 		}
 		if (as_kop_end(w, &k, n == 8 ? 0 : n < 0 ? -errno : -EIO, v) != V_NONE)
-			reported[p] = k.t0;
+			reported[p] = k.tok0;
 	}
-	out->kop = w->ctr[C_KOP] - kop0;
-	out->fail = w->ctr[C_KOP_FAIL] - fail0;
-	_exit(0);
+	out->kop = as_counter(w, C_KOP) - kop0;
+	out->fail = as_counter(w, C_KOP_FAIL) - fail0;
 }
 
 static void vm_spawner(struct as_worker *w)
 {
 	struct child_ctr *sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	pid_t pid = 0;
-	int st;
+	struct as_child c = {0};
 
 	if (sh == MAP_FAILED)
 		return;
 	while (as_continue(w)) {
-		if (pid && waitpid(pid, &st, WNOHANG) == pid) {
-			w->ctr[C_KOP] += sh->kop;
-			w->ctr[C_KOP_FAIL] += sh->fail;
-			pid = 0;
+		if (c.pid && as_child_reaped(&c)) {
+			as_count(w, C_KOP, sh->kop);
+			as_count(w, C_KOP_FAIL, sh->fail);
 		}
-		if (!pid) {
+		if (!c.pid) {
 			memset(sh, 0, sizeof(*sh));
 			as_rand(w);	/* each child its own choices */
-			pid = fork();
-			if (pid == 0)
-				vm_child(w, sh);
-			if (pid < 0)
-				pid = 0;
-			else
-				w->ctr[C_CHILD]++;
+			as_child_start(w, &c, vm_child, sh);
 		}
 		usleep(500);
 	}
-	if (pid) {
-		kill(pid, SIGKILL);
-		waitpid(pid, &st, 0);
-	}
+	as_child_kill(&c);
 	munmap(sh, sizeof(*sh));
 }
 
@@ -124,7 +115,7 @@ static void vm_spawner(struct as_worker *w)
  * at once.  0, or fills dio.why. */
 static int dio_setup(void)
 {
-	const char *env = getenv("AS_DIO_DIR"), *dirs[] = {env, ".", "/var/tmp", "/tmp"};
+	const char *env = getenv("AS_DIO_DIR"), *dirs[] = {opt_dio_dir, env, ".", "/var/tmp", "/tmp"};
 	char path[4096], last[160] = "no directory tried";
 	void *buf = NULL;
 
@@ -155,23 +146,23 @@ static int dio_setup(void)
 		dio.dfd = dio.bfd = -1;
 	}
 	free(buf);
-	snprintf(dio.why, sizeof(dio.why), "O_DIRECT unavailable (%s; set AS_DIO_DIR to a directory on "
+	snprintf(dio.why, sizeof(dio.why), "O_DIRECT unavailable (%s; give --gup-dio-dir a directory on "
 		 "ext4, xfs or btrfs)", last);
 	return -1;
 }
 
 static void dio_worker(struct as_worker *w)
 {
-	struct as_run *r = w->run;
+	const struct as_arena *a = as_arena(as_run_of(w));
 
 	while (as_continue(w)) {
-		uint32_t p = as_rand_below(w, 4) ? as_target(w) : as_hot_pick(w);
-		char *page = r->base + (size_t)p * AS_PAGE_SIZE;
+		uint32_t p = as_rand_below(w, 4) ? as_victim(w) : as_hot_pick(w);
+		char *page = as_page_addr(a, p);
 		struct as_kop k;
 		uint64_t v = 0;
 		ssize_t n;
 
-		if (p >= r->npages)
+		if (p >= a->npages)
 			continue;
 		if (as_rand_below(w, 2)) {
 			/* file block 0 (marker first) -> the page's O_DIRECT block */
@@ -200,20 +191,28 @@ static void gup_user(struct as_worker *w)
 		as_fault_worker(w);
 }
 
-static int start(struct as_run *r)
+static int setup(struct as_run *r)
 {
 	/* Yama ptrace_scope 1 lets only ancestors use process_vm_*: allow our child */
 	prctl(PR_SET_PTRACER, PR_SET_PTRACER_ANY, 0, 0, 0);
 	if (dio_setup()) {
-		snprintf(r->rep->note, sizeof(r->rep->note), "%s", dio.why);
+		as_note(r, "%s", dio.why);
 		printf("gup: %s; process_vm_readv/writev only\n", dio.why);
 	}
-	return as_spawn_std(r, vm_spawner, gup_user);
+	return 0;
 }
+
+static const struct as_optdef opts[] = {
+	AS_SOPT_STR("gup-dio-dir", opt_dio_dir, "DIR", "try DIR first for the O_DIRECT file (also $AS_DIO_DIR)"),
+	{0},
+};
 
 const struct as_scenario as_sc_gup = {
 	.name = "gup",
 	.summary = "process_vm_readv/writev from a second process and O_DIRECT pin arena pages BPF frees",
 	.arena_flags = BPF_F_SEGV_ON_FAULT,
-	.start = start,
+	.setup = setup,
+	.lead = vm_spawner,
+	.user = gup_user,
+	.opts = opts,
 };

@@ -10,10 +10,10 @@
  * arena fault itself.  IORING_OP_MADVISE(MADV_DONTNEED) drops PTEs from
  * io-wq as well, after which the contents must persist.
  *
- * With --unsafe, one worker also munmaps the whole arena and maps it again
- * while ops are in flight (the munmap-remap hazard: zap_pages() without the
- * mmap_lock against page-table teardown on 6.12-6.18); ops that overlap an
- * unmapped window are not judged.
+ * With --io-wq-munmap (on with --unsafe), the lead worker also munmaps the
+ * whole arena and maps it again while ops are in flight (the munmap-remap
+ * hazard: zap_pages() without the mmap_lock against page-table teardown on
+ * 6.12-6.18); ops that overlap an unmapped window are not judged.
  *
  * Kernel-path oracle (as_kop_*): with the allocation unchanged around an op,
  * the marker READ wrote must be what BPF reads, and the word WRITE read must
@@ -25,29 +25,15 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include <liburing.h>
-#include "scenarios.h"
+#include "scenario.h"
 
-#ifndef MAP_FIXED_NOREPLACE
-#define MAP_FIXED_NOREPLACE 0x100000
-#endif
-
-static int ring_run(struct io_uring *ring)
-{
-	struct io_uring_cqe *cqe;
-	int res;
-
-	if (io_uring_submit(ring) != 1 || io_uring_wait_cqe(ring, &cqe))
-		return -EIO;
-	res = cqe->res;
-	io_uring_cqe_seen(ring, cqe);
-	return res;
-}
+static bool opt_munmap;	/* --io-wq-munmap */
 
 static void uring_rw(struct as_worker *w, struct io_uring *ring, int file, uint32_t p, bool write_to_arena,
 		     bool async)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
-	char *page = w->run->base + (size_t)p * AS_PAGE_SIZE;
+	char *page = as_page_addr(as_arena(as_run_of(w)), p);
 	struct as_kop k;
 	uint64_t v = 0;
 	int res;
@@ -67,34 +53,15 @@ static void uring_rw(struct as_worker *w, struct io_uring *ring, int file, uint3
 	}
 	if (async)
 		sqe->flags |= IOSQE_ASYNC;
-	res = ring_run(ring);
+	res = as_uring_run1(ring);
 	if (!write_to_arena && res == 8 && pread(file, &v, 8, 0) != 8)
 		res = -EIO;
 	as_kop_end(w, &k, res < 0 ? res : res == 8 ? 0 : -EIO, v);
 }
 
-static void remap(struct as_worker *w)
+static void io_work(struct as_worker *w, bool lead)
 {
-	struct as_run *r = w->run;
-
-	atomic_fetch_add(&r->mapgen, 1);	/* odd: unmapped */
-	if (munmap(r->base, r->len)) {
-		atomic_fetch_add(&r->mapgen, 1);
-		return;
-	}
-	as_nap(w);
-	if (mmap(r->base, r->len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED_NOREPLACE, r->map_fd, 0) != r->base) {
-		as_contract(r, 0, "mmap of the arena again at %p after munmap failed: %m", r->base);
-		atomic_store(&r->stop, true);
-	}
-	atomic_fetch_add(&r->mapgen, 1);
-	w->ctr[C_REMAP]++;
-}
-
-static void io_worker(struct as_worker *w)
-{
-	struct as_run *r = w->run;
-	bool lead = w->id == r->o->bpf_threads;	/* the first user worker */
+	const struct as_arena *a = as_arena(as_run_of(w));
 	struct io_uring_probe *pr;
 	struct io_uring ring;
 	bool have_madv;
@@ -112,9 +79,9 @@ static void io_worker(struct as_worker *w)
 		return;
 	}
 	while (as_continue(w)) {
-		uint32_t p = as_rand_below(w, 4) ? as_target(w) : as_hot_pick(w), what = as_rand_below(w, 16);
+		uint32_t p = as_rand_below(w, 4) ? as_victim(w) : as_hot_pick(w), what = as_rand_below(w, 16);
 
-		if (p >= r->npages)
+		if (p >= a->npages)
 			continue;
 		if (what < 6) {
 			uring_rw(w, &ring, file, p, true, as_rand_below(w, 2));
@@ -124,16 +91,16 @@ static void io_worker(struct as_worker *w)
 			bool whole = as_rand_below(w, 4) == 0;
 			struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
 
-			io_uring_prep_madvise(sqe, whole ? r->base : r->base + (size_t)p * AS_PAGE_SIZE,
-					      whole ? r->len : AS_PAGE_SIZE, MADV_DONTNEED);
+			io_uring_prep_madvise(sqe, whole ? a->base : as_page_addr(a, p),
+					      whole ? a->len : AS_PAGE_SIZE, MADV_DONTNEED);
 			if (as_rand_below(w, 2))
 				sqe->flags |= IOSQE_ASYNC;
-			ring_run(&ring);
-			w->ctr[C_MADV]++;
+			as_uring_run1(&ring);
+			as_count(w, C_MADV, 1);
 			as_check_contents(w, p, whole ? "IORING_OP_MADVISE(MADV_DONTNEED) of the whole arena"
 						      : "IORING_OP_MADVISE(MADV_DONTNEED)");
-		} else if (lead && r->o->unsafe) {
-			remap(w);
+		} else if (lead && opt_munmap) {
+			as_remap(w, true);
 			as_check_contents(w, p, "munmap + mmap of the whole arena");
 		}
 	}
@@ -141,16 +108,22 @@ static void io_worker(struct as_worker *w)
 	close(file);
 }
 
-static int start(struct as_run *r)
-{
-	return as_spawn_std(r, io_worker, io_worker);
-}
+static void io_lead(struct as_worker *w) { io_work(w, true); }
+static void io_worker(struct as_worker *w) { io_work(w, false); }
+
+static const struct as_optdef opts[] = {
+	AS_SOPT_FLAG("io-wq-munmap", opt_munmap, AS_OF_BY_UNSAFE,
+		     "also munmap + re-mmap the arena while ops are in flight (may crash 6.12-6.18; on with --unsafe)"),
+	{0},
+};
 
 const struct as_scenario as_sc_io_wq = {
 	.name = "io-wq",
 	.summary = "io_uring READ/WRITE/MADVISE on arena addresses (inline and io-wq) race BPF frees; "
-		   "with --unsafe also munmap",
+		   "with --io-wq-munmap (or --unsafe) also munmap",
 	.arena_flags = BPF_F_SEGV_ON_FAULT,
 	.probe = as_probe_io_uring,
-	.start = start,
+	.lead = io_lead,	/* at least one; it munmaps */
+	.user = io_worker,
+	.opts = opts,
 };

@@ -10,7 +10,7 @@
  */
 #include <pthread.h>
 #include <sys/mman.h>
-#include "scenarios.h"
+#include "scenario.h"
 
 /* one mprotect window at a time: another worker restoring PROT_WRITE in the
  * middle of a check would make the check lie */
@@ -25,45 +25,44 @@ static pthread_mutex_t prot_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void madvise_worker(struct as_worker *w)
 {
-	struct as_run *r = w->run;
+	struct as_run *r = as_run_of(w);
+	const struct as_arena *a = as_arena(r);
 	static const struct { int advice; const char *name; } adv[] = {
 		{MADV_DONTNEED, "MADV_DONTNEED"}, {MADV_COLD, "MADV_COLD"}, {MADV_PAGEOUT, "MADV_PAGEOUT"},
 	};
 
 	while (as_continue(w)) {
 		uint32_t what = as_rand_below(w, 16);
-		uint32_t p = as_rand_below(w, 2) ? as_target(w) : as_rand_below(w, r->npages);
+		uint32_t p = as_rand_below(w, 2) ? as_victim(w) : as_rand_below(w, a->npages);
 
 		if (what < 12) {		/* one page, or the whole arena */
-			int a = as_rand_below(w, 3);
+			int k = as_rand_below(w, 3);
 			bool whole = what == 0;
 			char name[48];
 
-			madvise(whole ? r->base : r->base + (size_t)p * AS_PAGE_SIZE,
-				whole ? r->len : AS_PAGE_SIZE, adv[a].advice);
-			w->ctr[C_MADV]++;
-			snprintf(name, sizeof(name), "%s%s", adv[a].name, whole ? " of the whole arena" : "");
+			madvise(whole ? a->base : as_page_addr(a, p), whole ? a->len : AS_PAGE_SIZE, adv[k].advice);
+			as_count(w, C_MADV, 1);
+			snprintf(name, sizeof(name), "%s%s", adv[k].name, whole ? " of the whole arena" : "");
 			as_check_contents(w, p, name);
 		} else if (what < 14) {		/* whole-arena mprotect RO, write must fault */
 			uint64_t v;
 			int sig;
 
 			pthread_mutex_lock(&prot_lock);
-			if (mprotect(r->base, r->len, PROT_READ)) {
+			if (mprotect(a->base, a->len, PROT_READ)) {
 				pthread_mutex_unlock(&prot_lock);
 				continue;
 			}
-			w->ctr[C_MADV]++;
-			if (atomic_load(&r->pages[p].state) != PS_FREE) {
+			as_count(w, C_MPROTECT, 1);
+			if (as_page_allocated(r, p)) {
 				as_touch(r, p, 1);
-				sig = as_guarded_read((volatile uint64_t *)(r->base + (size_t)p * AS_PAGE_SIZE), &v);
-				if (!sig && !as_guarded_write((volatile uint64_t *)(r->base + (size_t)p * AS_PAGE_SIZE +
-									  AS_SCRATCH_OFF), 1))
+				sig = as_guarded_read((volatile uint64_t *)as_page_addr(a, p), &v);
+				if (!sig && !as_guarded_write((volatile uint64_t *)(as_page_addr(a, p) + AS_SCRATCH_OFF), 1))
 					as_contract(r, p, "a write succeeded through an arena mapping made read-only "
 						    "with mprotect(PROT_READ)");
 			}
 			/* always restore before the next quiesce point */
-			if (mprotect(r->base, r->len, PROT_READ | PROT_WRITE))
+			if (mprotect(a->base, a->len, PROT_READ | PROT_WRITE))
 				as_contract(r, 0, "mprotect back to PROT_READ|PROT_WRITE refused: %m");
 			pthread_mutex_unlock(&prot_lock);
 			as_check_contents(w, p, "mprotect(PROT_READ) and back");
@@ -75,14 +74,10 @@ static void madvise_worker(struct as_worker *w)
 	}
 }
 
-static int start(struct as_run *r)
-{
-	return as_spawn_std(r, madvise_worker, madvise_worker);	/* at least one */
-}
-
 const struct as_scenario as_sc_madvise = {
 	.name = "madvise",
 	.summary = "MADV_DONTNEED/COLD/PAGEOUT and mprotect of the arena race BPF frees; contents persist",
 	.arena_flags = BPF_F_SEGV_ON_FAULT,
-	.start = start,
+	.lead = madvise_worker,		/* at least one */
+	.user = madvise_worker,
 };

@@ -15,44 +15,20 @@
  * its thread); the re-mmap must succeed at the same address; after it the
  * contents persist (as_check_contents) and the coherence sweep must hold.
  */
-#include <errno.h>
-#include <string.h>
-#include <sys/mman.h>
-#include "scenarios.h"
-
-#ifndef MAP_FIXED_NOREPLACE
-#define MAP_FIXED_NOREPLACE 0x100000
-#endif
+#include "scenario.h"
 
 static void remap_worker(struct as_worker *w)
 {
-	struct as_run *r = w->run;
+	const struct as_arena *a = as_arena(as_run_of(w));
 
 	while (as_continue(w)) {
-		uint32_t p = as_rand_below(w, 2) ? as_target(w) : as_rand_below(w, r->npages);
-		void *m;
+		uint32_t p = as_rand_below(w, 2) ? as_victim(w) : as_rand_below(w, a->npages);
 
-		if (munmap(r->base, r->len)) {
-			as_contract(r, 0, "munmap of the whole arena failed: %s", strerror(errno));
-			continue;
-		}
-		if (as_rand_below(w, 2))
-			as_nap(w);	/* let frees run while nothing is mapped */
-		m = mmap(r->base, r->len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED_NOREPLACE, r->map_fd, 0);
-		w->ctr[C_REMAP]++;
-		if (m != r->base) {
-			as_contract(r, 0, "mmap of the arena again at %p after munmap failed: %s", r->base,
-				    m == MAP_FAILED ? strerror(errno) : "mapped elsewhere");
-			atomic_store(&r->stop, true);	/* nothing to test without it */
+		/* half the time with a nap: frees run while nothing is mapped */
+		if (as_remap(w, as_rand_below(w, 2)))
 			return;
-		}
 		as_check_contents(w, p, "munmap + mmap of the whole arena");
 	}
-}
-
-static int start(struct as_run *r)
-{
-	return as_spawn_std(r, remap_worker, as_fault_worker);
 }
 
 const struct as_scenario as_sc_munmap_remap = {
@@ -60,5 +36,6 @@ const struct as_scenario as_sc_munmap_remap = {
 	.summary = "munmap + re-mmap the whole arena while BPF frees and threads fault",
 	.unsafe = true,
 	.arena_flags = BPF_F_SEGV_ON_FAULT,
-	.start = start,
+	.lead = remap_worker,
+	.user = as_fault_worker,
 };

@@ -28,29 +28,13 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include <liburing.h>
-#include "scenarios.h"
+#include "scenario.h"
 
 struct pin_io {
 	struct io_uring ring;
 	int file;		/* memfd: READ_FIXED source, WRITE_FIXED sink */
 	int pipe[2];
 };
-
-/* One op on the ring, waited for: the cqe's result (bytes or -errno). */
-static int ring_run(struct io_uring *ring, struct io_uring_sqe *sqe)
-{
-	struct io_uring_cqe *cqe;
-	int res;
-
-	(void)sqe;
-	if (io_uring_submit(ring) != 1)
-		return -EIO;
-	if (io_uring_wait_cqe(ring, &cqe))
-		return -EIO;
-	res = cqe->res;
-	io_uring_cqe_seen(ring, cqe);
-	return res;
-}
 
 /* READ_FIXED: the kernel writes a marker into the pinned page. */
 static void pin_write(struct as_worker *w, struct pin_io *io, const struct as_kop *reg, char *buf, bool pipe)
@@ -66,7 +50,7 @@ static void pin_write(struct as_worker *w, struct pin_io *io, const struct as_ko
 	if (pipe ? write(io->pipe[1], &k.mark, 8) != 8 : pwrite(io->file, &k.mark, 8, 4096) != 8)
 		return;
 	io_uring_prep_read_fixed(sqe, pipe ? io->pipe[0] : io->file, buf + as_kslot(w), 8, pipe ? 0 : 4096, 0);
-	res = ring_run(&io->ring, sqe);
+	res = as_uring_run1(&io->ring);
 	as_kop_end(w, &k, res < 0 ? res : res == 8 ? 0 : -EIO, 0);
 }
 
@@ -83,7 +67,7 @@ static void pin_read(struct as_worker *w, struct pin_io *io, const struct as_kop
 			  : "io_uring WRITE_FIXED from a pinned buffer into a file");
 	as_kop_pinned(&k, reg);
 	io_uring_prep_write_fixed(sqe, pipe ? io->pipe[1] : io->file, buf, 8, 0, 0);
-	res = ring_run(&io->ring, sqe);
+	res = as_uring_run1(&io->ring);
 	if (res == 8 && (pipe ? read(io->pipe[0], &v, 8) : pread(io->file, &v, 8, 0)) != 8)
 		res = -EIO;
 	as_kop_end(w, &k, res < 0 ? res : res == 8 ? 0 : -EIO, v);
@@ -91,7 +75,7 @@ static void pin_read(struct as_worker *w, struct pin_io *io, const struct as_kop
 
 static void pin_worker(struct as_worker *w)
 {
-	struct as_run *r = w->run;
+	const struct as_arena *a = as_arena(as_run_of(w));
 	struct pin_io io;
 
 	if (io_uring_queue_init(8, &io.ring, 0))
@@ -102,20 +86,20 @@ static void pin_worker(struct as_worker *w)
 		return;
 	}
 	while (as_continue(w)) {
-		uint32_t p = as_rand_below(w, 3) ? as_target(w) : as_hot_pick(w);
-		char *buf = r->base + (size_t)p * AS_PAGE_SIZE;
+		uint32_t p = as_rand_below(w, 3) ? as_victim(w) : as_hot_pick(w);
+		char *buf = as_page_addr(a, p);
 		struct iovec iov = {buf, AS_PAGE_SIZE};
 		struct as_kop reg;
 		int err, rounds;
 
-		if (p >= r->npages)
+		if (p >= a->npages)
 			continue;
 		as_kop_begin(w, &reg, AS_KOP_RESOLVE, p, 0, "io_uring buffer registration (pin_user_pages)");
 		err = io_uring_register_buffers(&io.ring, &iov, 1);
 		as_kop_end(w, &reg, err, 0);
 		if (err)
 			continue;	/* a freed page cannot be pinned (EFAULT) */
-		w->ctr[C_PIN]++;
+		as_count(w, C_PIN, 1);
 		rounds = 1 + as_rand_below(w, 4);
 		while (rounds-- && as_continue(w)) {
 			/* let the free (and a re-allocation) land while pinned */
@@ -133,15 +117,11 @@ static void pin_worker(struct as_worker *w)
 	close(io.pipe[1]);
 }
 
-static int start(struct as_run *r)
-{
-	return as_spawn_std(r, pin_worker, pin_worker);
-}
-
 const struct as_scenario as_sc_pinned = {
 	.name = "pinned",
 	.summary = "io_uring fixed buffers pin arena pages; READ/WRITE_FIXED while BPF frees and re-allocates",
 	.arena_flags = BPF_F_SEGV_ON_FAULT,
 	.probe = as_probe_io_uring,
-	.start = start,
+	.lead = pin_worker,	/* at least one */
+	.user = pin_worker,
 };

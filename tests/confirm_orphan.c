@@ -150,7 +150,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "confirm_orphan: cannot load the BPF object\n");
 		return 2;
 	}
-	prog = bpf_program__fd(skel->progs.as_run);
+	prog = bpf_program__fd(skel->progs.as_do_op);
 	base = bpf_map__initial_value(skel->maps.arena, &(size_t){0});
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {

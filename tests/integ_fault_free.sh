@@ -35,11 +35,11 @@ if [ $rc -eq 1 ]; then
 		[ "$(json "$TMP/r.json" "all('orphaned user PTE' in v['classification'] for v in $d)")" = True ]
 	check "the text report names scenario, seed and address" \
 		grep -qE "VIOLATION .*scenario=fault-free seed=7 .*addr=0x" "$TMP/out"
-	build/tests/confirm_orphan 20 >"$TMP/confirm" 2>&1; crc=$?
+	"${OUT:-build}"/tests/confirm_orphan 20 >"$TMP/confirm" 2>&1; crc=$?
 	cat "$TMP/confirm"
 	check "independent program confirms the orphaned PTE" [ $crc -eq 1 ]
 else
-	build/tests/confirm_orphan 5 >"$TMP/confirm" 2>&1; crc=$?
+	"${OUT:-build}"/tests/confirm_orphan 5 >"$TMP/confirm" 2>&1; crc=$?
 	cat "$TMP/confirm"
 	check "independent program agrees the kernel is clean" [ $crc -eq 0 ]
 fi

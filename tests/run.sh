@@ -1,10 +1,11 @@
 #!/bin/bash
-# Test runner: unit tests (build/tests/unit_*), then integration tests
+# Test runner: unit tests ($OUT/tests/unit_*, OUT=build by default), then integration tests
 # (tests/integ_*.sh).  Exit codes: 0 pass, 77 skip, anything else fail.
 # Closes with "N passed, N failed, N skipped".
 cd "$(dirname "$0")/.." || exit 1
 pass=0 failn=0 skipn=0
-for t in build/tests/unit_* tests/integ_*.sh; do
+OUT=${OUT:-build}
+for t in "$OUT"/tests/unit_* tests/integ_*.sh; do
 	[ -x "$t" ] || [ "${t%.sh}" != "$t" ] || continue
 	name=$(basename "$t")
 	log=$(mktemp)

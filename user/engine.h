@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The arena-stress engine: one run of one scenario on one fresh arena.
- *
- * A run owns the BPF skeleton (and so the arena), a page-state table shared
- * by all workers, the worker threads the scenario starts, the quiesce
- * machinery the coherence sweep needs, and the violations found.
+ * The engine's own state: one run of one scenario on one fresh arena.
+ * Scenarios never include this; they see stress/scenario.h.  Files:
+ *   guard.c    guarded access to arena memory (SIGSEGV/SIGBUS caught)
+ *   workers.c  worker threads, quiesce points, the hang report, children
+ *   pages.c    BPF ops, the page table, post-free and contents oracles
+ *   kop.c      the kernel-path oracle's snapshots and re-check
+ *   sweep.c    the coherence sweep and its independent re-check
+ *   run.c      one run: set-up, coordinator loop, teardown, report
  */
 #ifndef AS_ENGINE_H
 #define AS_ENGINE_H
@@ -13,27 +16,11 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <stdatomic.h>
-#include <stdbool.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <sys/types.h>
-#include <linux/bpf.h>
-#include "arena_stress.h"
-#include "opts.h"
-#include "oracle.h"
+#include "scenario.h"
 
 struct arena_stress_bpf;
-struct as_run;
-
-/* Counters, one set per worker (cache-line separated), summed for reports. */
-enum as_ctr {
-	C_ALLOC, C_ALLOC_PAGES, C_ALLOC_FAIL, C_FREE, C_FREE_PAGES,
-	C_UREAD, C_UWRITE, C_USEGV, C_MADV, C_FAULTS,
-	C_SWEEP, C_SWEEP_PAGES, C_SUSPECT, C_REMAP, C_CHILD, C_CHECK,
-	C_PIN, C_KOP, C_KOP_FAIL, C_USIGBUS,
-	C__NR
-};
-extern const char *const as_ctr_name[C__NR];
+struct as_report;
+struct as_violation;
 
 /* Page state: 0 = free; otherwise the owning worker's id + 1, with PS_BUSY
  * set while it changes (claimed for an alloc in flight, token being updated,
@@ -59,9 +46,7 @@ struct as_page {
 	_Atomic uint8_t touched;
 };
 
-struct as_allocrun { uint32_t pgoff, cnt; };
-
-/* One worker thread (BPF churn or user side).  Scenario code gets this. */
+/* One worker thread (BPF churn or user side). */
 struct as_worker {
 	struct as_run *run;
 	int id;			/* 0.. */
@@ -72,8 +57,8 @@ struct as_worker {
 	pid_t tid;
 	_Atomic uint32_t cur;	/* page being touched (for hang reports) */
 	/* BPF workers: allocations this worker owns */
-	struct as_allocrun *runs;
-	uint32_t nruns, cap;
+	struct as_span *spans;
+	uint32_t nspans, cap;
 	uint64_t seq;		/* allocations made: generation = id << 32 | seq */
 	uint64_t kseq;		/* kernel-path markers made */
 	uint64_t ctr[C__NR] __attribute__((aligned(64)));
@@ -89,35 +74,22 @@ struct as_guard {
 };
 extern __thread struct as_guard as_tls_guard;
 
-struct as_scenario {
-	const char *name;
-	const char *summary;
-	bool unsafe;		/* may crash a kernel: host needs --unsafe */
-	uint32_t arena_flags;	/* extra map flags, e.g. BPF_F_SEGV_ON_FAULT */
-	/* Returns 0 when supported, else fills why. */
-	int (*probe)(const struct as_opts *o, char *why, size_t len);
-	/* Starts workers with as_spawn(); the engine drives the rest. */
-	int (*start)(struct as_run *r);
-};
-
 #define AS_HOT_RING 64
+#define AS_MAX_WORKERS 64
+#define AS_HANG_SECS 5
 
 struct as_run {
+	struct as_arena a;		/* what scenarios see (as_arena()) */
 	const struct as_scenario *sc;
 	const struct as_opts *o;
 	struct arena_stress_bpf *skel;
 	int prog_fd;
-	int map_fd;			/* the arena map: mmap it again with this */
-	char *base;			/* user mapping of the arena */
-	size_t len;			/* its length (npages pages) */
-	uint32_t npages;
 	uint64_t seed;
-	pid_t pid;			/* the scenario process (children differ) */
-	uint64_t t0;			/* ns, monotonic */
+	uint64_t t0;			/* ns, monotonic: when the workers started */
 	struct as_page *pages;		/* MAP_SHARED: forked children see it live */
 	int pagemap_fd;
 
-	struct as_worker *w[64];
+	struct as_worker *w[AS_MAX_WORKERS];
 	int nw;
 
 	/* read by every worker on every iteration: keep on its own line */
@@ -130,7 +102,7 @@ struct as_run {
 
 	_Atomic uint32_t hot[AS_HOT_RING] __attribute__((aligned(64)));	/* recently allocated */
 	_Atomic uint32_t hot_head;
-	_Atomic uint32_t target;		/* page a BPF worker is freeing now */
+	_Atomic uint32_t victim;		/* page a BPF worker frees next */
 	_Atomic uint32_t mapgen;		/* odd while a worker has the arena unmapped */
 	/* allocations at a kernel-chosen address in flight, and how many began:
 	 * until such an op returns, a page the table calls free may be allocated */
@@ -142,110 +114,44 @@ struct as_run {
 	uint64_t totals[C__NR];		/* summed at the end */
 	uint64_t own_ctr[C__NR];	/* the coordinator's own (sweeps) */
 	uint64_t elapsed_ns;
-	bool interrupted;
 	bool hung;			/* workers stuck in the kernel: cannot tear down */
 };
 
-/* Engine API for scenarios. */
+/* workers.c */
 int as_spawn(struct as_run *r, bool bpf, void (*fn)(struct as_worker *w));
-/* The usual line-up: --bpf-threads as_churn_worker, then `lead` once (if
- * given), then `user` until --user-threads user workers run in all. */
-int as_spawn_std(struct as_run *r, void (*lead)(struct as_worker *w), void (*user)(struct as_worker *w));
-bool as_continue(struct as_worker *w);		/* false: stop; parks on quiesce */
-uint64_t as_rand(struct as_worker *w);
-static inline uint32_t as_rand_below(struct as_worker *w, uint32_t n)
-{
-	return n ? (uint32_t)(as_rand(w) % n) : 0;
-}
-uint64_t as_now_ns(void);
-void as_nap(struct as_worker *w);	/* sleep --nap-us (0: nothing) */
-
-/* BPF ops (run through BPF_PROG_TEST_RUN) with their oracles applied. */
-int as_bpf_op(struct as_run *r, struct as_op *op);
-int as_alloc(struct as_worker *w, uint32_t pgoff, uint32_t cnt);	/* pgoff or AS_ANY_PGOFF */
-int as_free_run(struct as_worker *w, uint32_t idx, uint32_t npages);	/* free a prefix of owned run idx */
-uint32_t as_hot_pick(struct as_worker *w);
-void as_churn_worker(struct as_worker *w);	/* standard BPF alloc/free loop */
-void as_fault_worker(struct as_worker *w);	/* standard user faulter */
-uint32_t as_target(struct as_worker *w);	/* page a BPF worker frees next */
-void as_set_target(struct as_run *r, uint32_t pgoff);
-void as_suspect(struct as_worker *w);		/* ask for an immediate sweep */
-
-/* "Contents must persist": read page p's token and, if the page stayed
- * allocated (same owner, same token, not being freed) around the read, it
- * must be the token BPF wrote.  what names the operation before the read. */
-int as_check_contents(struct as_worker *w, uint32_t p, const char *what);
-/* Record a violation found by scenario code. */
-void as_report_v(struct as_run *r, enum as_vkind kind, uint32_t pgoff, const char *classify,
-		 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-/* The kernel accepted an operation the arena must refuse. */
-#define as_contract(r, pgoff, ...) \
-	as_report_v(r, V_CONTRACT, pgoff, "the arena mapping must refuse this", __VA_ARGS__)
-
-/* User-side guarded access; return 0 or the signal number. */
-int as_uread(struct as_worker *w, uint32_t pgoff, uint32_t off, uint64_t *val);
-/* A read of page p that began with the page free (state s0) and returned v:
- * true when it still returned the token of the allocation freed there, i.e.
- * user space reached a page the arena dropped (a page being re-allocated
- * reads 0 or its new token instead). */
-bool as_read_was_stale(struct as_run *r, uint32_t p, uint32_t s0, uint64_t v);
-int as_uwrite(struct as_worker *w, uint32_t pgoff, uint32_t off, uint64_t val);
-int as_guarded_read(volatile uint64_t *p, uint64_t *val);
-/* Scenario code that makes the kernel touch arena pages for this process
- * (GUP, io_uring, ...) calls this first, so the post-free oracle looks. */
-static inline void as_touch(struct as_run *r, uint32_t pgoff, uint32_t n);
-int as_guarded_write(volatile uint64_t *p, uint64_t val);
-
+/* The line-up: --bpf-threads BPF workers (the scenario's, or
+ * as_churn_worker), then its lead once (if any), then its user workers
+ * until --user-threads user workers run in all. */
+int as_spawn_std(struct as_run *r);
+int as_quiesce_begin(struct as_run *r);	/* 0, or -ETIMEDOUT: somebody never parked */
+void as_quiesce_end(struct as_run *r);
+void as_report_hang(struct as_run *r);
 void as_install_signal_guard(void);
 
-/*
- * Kernel-path ops: the kernel reads or writes an arena page for this process
- * (GUP pins, io_uring, process_vm_readv/writev, O_DIRECT).  Bracket each op
- * with as_kop_begin() and as_kop_end(); the kernel-path oracle
- * (as_judge_kop) rules on it and every finding is re-checked and reported.
- */
-struct as_kop {
-	enum as_kop_kind kind;
-	const char *path;	/* what the kernel did, for the report */
-	uint32_t p, off;	/* page, and byte offset read (0) or written */
-	uint32_t s0, mapgen0;	/* page state and mapping generation before */
-	uint32_t any_inflight0;	/* allocations at kernel-chosen addresses before */
-	uint64_t any_seq0;
-	uint64_t t0;		/* page token before */
-	uint64_t mark;		/* AS_KOP_WRITE: the marker the op must write at off */
-	bool pinned;		/* the page was taken earlier, by a pin (see as_kop_pinned) */
-	bool ref_known, ref_alloc;
-	uint64_t t_ref;
-	bool stable;		/* out: the allocation did not change around the op */
-};
-/* Byte offset of this worker's marker slot in every page. */
-static inline uint32_t as_kslot(const struct as_worker *w) { return AS_KSLOT_OFF + 8 * (w->id % AS_KSLOTS); }
-/* Snapshot page p before handing its address to the kernel; a WRITE gets
- * its unique marker in k->mark. */
-void as_kop_begin(struct as_worker *w, struct as_kop *k, enum as_kop_kind kind, uint32_t p, uint32_t off,
-		  const char *path);
-/* The op acts on a page pinned by an earlier op (reg, ended): judge against
- * the allocation that was there when the pin was taken. */
-void as_kop_pinned(struct as_kop *k, const struct as_kop *reg);
-/* The op finished with err (0 or -errno); val is the word a READ returned.
- * A WRITE is checked by BPF reading the marker's place.  Returns the verdict. */
-enum as_vkind as_kop_end(struct as_worker *w, struct as_kop *k, int err, uint64_t val);
+/* pages.c */
+int as_bpf_op(struct as_run *r, struct as_op *op);
+uint64_t as_peek_word(struct as_run *r, uint32_t p, uint32_t off, int *err);
+static inline volatile uint64_t *as_uword(const struct as_run *r, uint32_t pgoff, uint32_t off)
+{
+	return (volatile uint64_t *)(as_page_addr(&r->a, pgoff) + off);
+}
+/* PFN of this process's PTE for page p, 0 when none (or not root). */
+uint64_t as_pfn(struct as_run *r, uint32_t p);
+/* First step of every independent re-check: the PFN mapped now (0: none),
+ * then MADV_DONTNEED of page p.  The caller's next access faults afresh;
+ * as_pfn() then says what it mapped.  0, or -errno of madvise. */
+int as_drop_pte(struct as_run *r, uint32_t p, uint64_t *pfn_now);
+/* Record a violation: time, address, report, console, --stop-on-violation. */
+void as_violation(struct as_run *r, struct as_violation *v);
 
-/* One run of one scenario; fills rep. Returns 0, or 2 on set-up error (why). */
+/* sweep.c: quiesce all workers, run the coherence sweep, resume. */
+int as_sweep(struct as_run *r);
+
+/* run.c: one run of one scenario; fills rep.  0, or 2 on set-up error (why). */
 int as_run_scenario(const struct as_scenario *sc, const struct as_opts *o,
 		    uint64_t seed, double duration_s, struct as_report *rep,
 		    char *why, size_t len);
 
-/* Quiesce all workers, run the coherence sweep, resume.  Exposed for tests. */
-int as_sweep(struct as_run *r);
-
 extern _Atomic bool as_interrupted;
-
-static inline void as_touch(struct as_run *r, uint32_t pgoff, uint32_t n)
-{
-	for (uint32_t i = 0; i < n && pgoff + i < r->npages; i++)
-		if (!atomic_load_explicit(&r->pages[pgoff + i].touched, memory_order_relaxed))
-			atomic_store(&r->pages[pgoff + i].touched, 1);
-}
 
 #endif

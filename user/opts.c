@@ -1,22 +1,350 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Command-line options: strict parsing, one-line errors naming the option. */
+/*
+ * Command-line options: one table (type, range, default, help) generates
+ * parsing, defaults and --help; scenarios add their own entries.  Strict:
+ * decimal numbers only, one-line errors naming the option.
+ */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include "opts.h"
-#include "arena_stress.h"
+#include "scenarios.h"
+
+static int set_scenarios(struct as_opts *o, const char *val, char *err, size_t len);
+static int set_repro(struct as_opts *o, const char *val, char *err, size_t len);
+static int set_inject(struct as_opts *o, const char *val, char *err, size_t len);
+
+#define F(field) .off = offsetof(struct as_opts, field), .size = sizeof(((struct as_opts *)0)->field)
+#define SET(field) .set_off = offsetof(struct as_opts, field) + 1
+
+static const struct as_optdef global[] = {
+	{"scenario", 's', AS_OT_CALL, "NAME[,NAME]", .call = set_scenarios,
+	 .help = "scenarios to run, each once (default: all this kernel supports)"},
+	{"list", 'l', AS_OT_FLAG, F(list), .help = "list scenarios and whether this kernel supports them"},
+	{"duration", 'd', AS_OT_DOUBLE, "SEC", .hi = 86400, .dflt = "10", F(duration), SET(duration_set),
+	 .help = "total run time, split over the scenarios"},
+	{"seed", 'S', AS_OT_UINT, "N", 0, UINT64_MAX, F(seed), SET(seed_set),
+	 .help = "random seed (default: from the clock; printed)"},
+	{"pages", 'p', AS_OT_UINT, "N", 4, AS_MAX_PAGES, "64", F(pages), .help = "arena size in pages"},
+	{"bpf-threads", 'b', AS_OT_UINT, "N", 1, 16, "1", F(bpf_threads), .help = "BPF alloc/free threads"},
+	{"user-threads", 'u', AS_OT_UINT, "N", 0, 32, "3", F(user_threads),
+	 .help = "user fault/read/write threads (0: BPF churn only, a negative control)"},
+	{"affinity", 'a', AS_OT_CHOICE, "MODE", .dflt = "spread", .choices = "spread,none", F(affinity),
+	 .help = "spread: pin worker i to CPU i mod n; none: let the scheduler place them"},
+	{"sweep-ms", 0, AS_OT_UINT, "N", 1, 60000, "100", F(sweep_ms), .help = "coherence sweep every N ms"},
+	{"nap-us", 0, AS_OT_UINT, "N", 0, 100000, "20", F(nap_us),
+	 .help = "BPF workers nap N us before each free (the wake-up preempts a faulter mid-fault)"},
+	{"json", 'j', AS_OT_STR, "FILE", F(json),
+	 .help = "write the report as JSON to FILE ('-' = stdout, the human report then goes to stderr)"},
+	{"stop-on-violation", 'x', AS_OT_FLAG, F(stop_on_violation), .help = "end a scenario at its first violation"},
+	{"unsafe", 0, AS_OT_FLAG, F(unsafe), .help = "also run scenarios that may crash the kernel"},
+	{"no-kernel-watch", 0, AS_OT_FLAG, F(no_kwatch), .help = "do not fail on kernel log splats"},
+	{"no-coverage", 0, AS_OT_FLAG, F(no_coverage),
+	 .help = "do not attach the race-window tracing (fentry/fexit)"},
+	{"repro", 0, AS_OT_CALL, "DIR", .call = set_repro,
+	 .help = "stop at the first violation and write a minimal, self-contained reproducer of it to DIR "
+		 "(BPF program, C file, Makefile, README); implies -x"},
+	{"inject", 0, AS_OT_CALL, "WHAT", .call = set_inject, .flags = AS_OF_HIDDEN,
+	 .help = "tests: make an oracle see a known divergence"},
+	{"verbose", 'v', AS_OT_COUNT, F(verbose), .help = "more output (repeat for more)"},
+	{"help", 'h', AS_OT_FLAG, F(help), .help = "this text"},
+	{0},
+};
+
+/* every entry: the global ones, then each scenario's */
+#define FOR_EACH_OPT(d)                                                                 \
+	for (int _s = -1; _s < 0 || as_scenarios[_s]; _s++)                             \
+		for (const struct as_optdef *d = _s < 0 ? global : as_scenarios[_s]->opts; \
+		     d && d->name; d++)
+
+static void *where(struct as_opts *o, const struct as_optdef *d)
+{
+	return d->ptr ? d->ptr : (char *)o + d->off;
+}
+
+static void put_uint(void *p, size_t size, uint64_t v)
+{
+	switch (size) {
+	case 1: *(uint8_t *)p = v; break;
+	case 2: *(uint16_t *)p = v; break;
+	case 4: *(uint32_t *)p = v; break;
+	default: *(uint64_t *)p = v; break;
+	}
+}
+
+/* Decimal digits only: no sign, space, octal or hex. */
+static bool parse_u64(const char *s, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (!*s)
+		return false;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9' || v > (UINT64_MAX - (*s - '0')) / 10)
+			return false;
+		v = v * 10 + (*s - '0');
+	}
+	*out = v;
+	return true;
+}
+
+/* Decimal seconds: digits with at most one '.', nothing else. */
+static bool parse_secs(const char *s, double *out)
+{
+	int dots = 0, digits = 0;
+
+	for (const char *c = s; *c; c++) {
+		if (*c == '.')
+			dots++;
+		else if (*c >= '0' && *c <= '9')
+			digits++;
+		else
+			return false;
+	}
+	if (!digits || dots > 1)
+		return false;
+	*out = strtod(s, NULL);
+	return true;
+}
+
+static int choice(const char *choices, const char *val)
+{
+	size_t n = strlen(val);
+	int i = 0;
+
+	for (const char *c = choices; *c; i++) {
+		const char *e = strchr(c, ',');
+		size_t l = e ? (size_t)(e - c) : strlen(c);
+
+		if (l == n && !strncmp(c, val, n))
+			return i;
+		c += l + (e != NULL);
+	}
+	return -1;
+}
+
+static int apply(struct as_opts *o, const struct as_optdef *d, const char *val, char *err, size_t len)
+{
+	void *p = where(o, d);
+	uint64_t u;
+	double x;
+	int i;
+
+	switch (d->type) {
+	case AS_OT_FLAG: *(bool *)p = true; break;
+	case AS_OT_COUNT: (*(int *)p)++; break;
+	case AS_OT_UINT:
+		if (!parse_u64(val, &u) || u < d->lo || u > d->hi) {
+			snprintf(err, len, "invalid value '%s' for --%s (expected an integer in %" PRIu64 "..%" PRIu64 ")",
+				 val, d->name, d->lo, d->hi);
+			return AS_EXIT_USAGE;
+		}
+		put_uint(p, d->size, u);
+		break;
+	case AS_OT_DOUBLE:
+		if (!parse_secs(val, &x) || !(x > 0) || x > (double)d->hi) {
+			snprintf(err, len, "invalid value '%s' for --%s (expected seconds, 0 < SEC <= %" PRIu64 ")",
+				 val, d->name, d->hi);
+			return AS_EXIT_USAGE;
+		}
+		*(double *)p = x;
+		break;
+	case AS_OT_STR: *(const char **)p = val; break;
+	case AS_OT_CHOICE:
+		if ((i = choice(d->choices, val)) < 0) {
+			snprintf(err, len, "invalid value '%s' for --%s (%s)", val, d->name, d->choices);
+			return AS_EXIT_USAGE;
+		}
+		*(int *)p = i;
+		break;
+	case AS_OT_CALL:
+		if (d->call(o, val, err, len))
+			return AS_EXIT_USAGE;
+		break;
+	}
+	if (d->set_off)
+		*(bool *)((char *)o + d->set_off - 1) = true;
+	return 0;
+}
 
 void as_opts_defaults(struct as_opts *o)
 {
+	char err[256];
+
 	memset(o, 0, sizeof(*o));
-	o->duration = 10.0;
-	o->pages = 64;
-	o->bpf_threads = 1;
-	o->user_threads = 3;
-	o->sweep_ms = 100;
-	o->nap_us = 20;
+	FOR_EACH_OPT(d) {
+		if (d->ptr)
+			memset(d->ptr, 0, d->size);
+		if (d->dflt) {
+			apply(o, d, d->dflt, err, sizeof(err));
+			if (d->set_off)	/* a default is not "given" */
+				*(bool *)((char *)o + d->set_off - 1) = false;
+		}
+	}
+}
+
+static int set_scenarios(struct as_opts *o, const char *val, char *err, size_t len)
+{
+	char *dup = strdup(val), *save = NULL, *tok;
+
+	for (tok = strtok_r(dup, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		for (int i = 0; i < o->nscen; i++)
+			if (!strcmp(o->scen[i], tok)) {
+				snprintf(err, len, "scenario '%s' named twice for --scenario", tok);
+				return AS_EXIT_USAGE;
+			}
+		if (o->nscen == AS_MAX_SCEN) {
+			snprintf(err, len, "too many names for --scenario");
+			return AS_EXIT_USAGE;
+		}
+		o->scen[o->nscen++] = tok;	/* dup lives for the program */
+	}
+	if (!o->nscen) {
+		snprintf(err, len, "empty value for --scenario");
+		return AS_EXIT_USAGE;
+	}
+	return 0;
+}
+
+static int set_repro(struct as_opts *o, const char *val, char *err, size_t len)
+{
+	o->repro = val;
+	o->stop_on_violation = true;	/* the first violation is the one */
+	return 0;
+}
+
+static int set_inject(struct as_opts *o, const char *val, char *err, size_t len)
+{
+	static const char names[] = "dirty-alloc,sweep-lie,hang,contract,leak,pin";
+	static const uint32_t bits[] = {AS_INJ_DIRTY_ALLOC, AS_INJ_SWEEP_LIE, AS_INJ_HANG, AS_INJ_CONTRACT,
+					AS_INJ_LEAK, AS_INJ_PIN};
+	int i = choice(names, val);
+
+	if (i < 0) {
+		snprintf(err, len, "invalid value '%s' for --inject (%s)", val, names);
+		return AS_EXIT_USAGE;
+	}
+	o->inject |= bits[i];
+	return 0;
+}
+
+static const struct as_optdef *by_val(int val, const struct as_optdef *const *tab, int n)
+{
+	if (val >= 256 && val - 256 < n)
+		return tab[val - 256];
+	for (int i = 0; i < n; i++)
+		if (tab[i]->shortc && tab[i]->shortc == val)
+			return tab[i];
+	return NULL;
+}
+
+int as_parse_opts(int argc, char **argv, struct as_opts *o, char *err, size_t len)
+{
+	const struct as_optdef *tab[256];
+	struct option lo[257];
+	char shorts[3 * 256 + 2] = ":";
+	int n = 0, c, rc = 0;
+
+	as_opts_defaults(o);
+	err[0] = 0;
+	FOR_EACH_OPT(d) {
+		bool val = d->type != AS_OT_FLAG && d->type != AS_OT_COUNT;
+
+		if (n == 256)
+			break;
+		tab[n] = d;
+		lo[n] = (struct option){d->name, val ? required_argument : no_argument, 0,
+					d->shortc ? d->shortc : 256 + n};
+		if (d->shortc) {
+			size_t l = strlen(shorts);
+
+			shorts[l] = d->shortc;
+			shorts[l + 1] = val ? ':' : 0;
+			shorts[l + 2] = 0;
+		}
+		n++;
+	}
+	lo[n] = (struct option){0};
+	optind = 1;
+	opterr = 0;
+	while (!rc && (c = getopt_long(argc, argv, shorts, lo, NULL)) != -1) {
+		const struct as_optdef *d = by_val(c == ':' ? optopt : c, tab, n);
+
+		if (c == ':') {
+			if (d)
+				snprintf(err, len, "option --%s needs a value", d->name);
+			else
+				snprintf(err, len, "option %s needs a value", argv[optind - 1]);
+			return AS_EXIT_USAGE;
+		}
+		if (c == '?' || !d) {
+			if (optopt && optopt < 256)
+				snprintf(err, len, "unknown option '-%c' (see --help)", optopt);
+			else
+				snprintf(err, len, "unknown option '%s' (see --help)", argv[optind - 1]);
+			return AS_EXIT_USAGE;
+		}
+		if (optarg && d->type != AS_OT_UINT && d->type != AS_OT_DOUBLE) {
+			if (!*optarg) {
+				snprintf(err, len, "empty value for --%s", d->name);
+				return AS_EXIT_USAGE;
+			}
+			if (optarg[0] == '-' && optarg[1]) {
+				snprintf(err, len, "option --%s needs a value, not the option '%s'", d->name, optarg);
+				return AS_EXIT_USAGE;
+			}
+		}
+		rc = apply(o, d, optarg, err, len);
+	}
+	if (rc)
+		return rc;
+	if (optind < argc) {
+		snprintf(err, len, "unexpected argument '%s' (see --help)", argv[optind]);
+		return AS_EXIT_USAGE;
+	}
+	FOR_EACH_OPT(d)
+		if ((d->flags & AS_OF_BY_UNSAFE) && o->unsafe)
+			*(bool *)where(o, d) = true;
+	return 0;
+}
+
+/* One option: its names at the left, the help wrapped at 79 columns. */
+static void usage_line(FILE *f, const struct as_optdef *d, const char *owner)
+{
+	char left[64], text[512], range[96] = "";
+	const char *t = text;
+	int col = 30;
+
+	snprintf(left, sizeof(left), "  %c%c%s--%s%s%s", d->shortc ? '-' : ' ', d->shortc ? d->shortc : ' ',
+		 d->shortc ? ", " : "  ", d->name, d->arg ? " " : "", d->arg ? d->arg : "");
+	if (d->type == AS_OT_UINT && d->hi != UINT64_MAX)
+		snprintf(range, sizeof(range), " (%" PRIu64 "..%" PRIu64 "%s%s)", d->lo, d->hi,
+			 d->dflt ? ", default " : "", d->dflt ? d->dflt : "");
+	else if (d->dflt)
+		snprintf(range, sizeof(range), " (default %s)", d->dflt);
+	snprintf(text, sizeof(text), "%s%s%s%s", owner ? owner : "", owner ? ": " : "", d->help, range);
+	fprintf(f, "%-*s", col, left);
+	if (strlen(left) >= (size_t)col)
+		fprintf(f, "\n%*s", col, "");
+	while (*t) {
+		size_t n = strlen(t);
+
+		if (n > (size_t)(79 - col)) {	/* break at the last space that fits */
+			n = 79 - col;
+			while (n && t[n] != ' ')
+				n--;
+			if (!n)
+				n = strcspn(t, " ");
+		}
+		fprintf(f, "%.*s\n", (int)n, t);
+		t += n;
+		while (*t == ' ')
+			t++;
+		if (*t)
+			fprintf(f, "%*s", col, "");
+	}
 }
 
 void as_usage(FILE *f)
@@ -25,208 +353,15 @@ void as_usage(FILE *f)
 "usage: arena-stress [options]\n"
 "Stress BPF arena memory: BPF programs allocate and free arena pages while\n"
 "user threads fault, read and write them; oracles check that user space and\n"
-"BPF keep seeing the same memory.\n\n"
-"  -s, --scenario NAME[,NAME]  scenarios to run (default: all this kernel supports)\n"
-"  -l, --list                  list scenarios and whether this kernel supports them\n"
-"  -d, --duration SEC          total run time, split over the scenarios (default 10)\n"
-"  -S, --seed N                random seed (default: from the clock; printed)\n"
-"  -p, --pages N               arena size in pages, 4..%d (default 64)\n"
-"  -b, --bpf-threads N         BPF alloc/free threads, 1..16 (default 1)\n"
-"  -u, --user-threads N        user fault/read/write threads, 0..32 (default 3;\n"
-"                              0 = BPF churn only: a negative control)\n"
-"  -a, --affinity MODE         spread: pin worker i to CPU i mod n (default);\n"
-"                              none: let the scheduler place them\n"
-"      --sweep-ms N            coherence sweep every N ms, 1..60000 (default 100)\n"
-"      --nap-us N              BPF workers nap N us before each free, 0..100000\n"
-"                              (default 20: the wake-up preempts a faulter mid-fault)\n"
-"  -j, --json FILE             write the report as JSON to FILE ('-' = stdout,\n"
-"                              the human report then goes to stderr)\n"
-"  -x, --stop-on-violation     end a scenario at its first violation\n"
-"      --unsafe                also run scenarios that may crash the kernel\n"
-"      --no-kernel-watch       do not fail on kernel log splats\n"
-"      --no-coverage           do not attach the race-window tracing (fentry/fexit)\n"
-"      --repro DIR             stop at the first violation and write a minimal,\n"
-"                              self-contained reproducer of it to DIR (BPF program,\n"
-"                              C file, Makefile, README); implies -x\n"
-"  -v, --verbose               more output (repeat for more)\n"
-"  -h, --help                  this text\n\n"
+"BPF keep seeing the same memory.\n\n");
+	for (const struct as_optdef *d = global; d->name; d++)
+		if (!(d->flags & AS_OF_HIDDEN))
+			usage_line(f, d, NULL);
+	fprintf(f, "\nscenario options:\n");
+	for (int s = 0; as_scenarios[s]; s++)
+		for (const struct as_optdef *d = as_scenarios[s]->opts; d && d->name; d++)
+			usage_line(f, d, as_scenarios[s]->name);
+	fprintf(f, "\n"
 "exit codes: 0 clean, 1 violations found, 2 usage or environment error,\n"
-"            3 the kernel logged a splat, 4 nothing could run on this kernel\n",
-		AS_MAX_PAGES);
-}
-
-static int num(const char *opt, const char *s, uint64_t lo, uint64_t hi, uint64_t *out,
-	       char *err, size_t len)
-{
-	char *end;
-	unsigned long long v;
-
-	errno = 0;
-	if (!s || !*s || *s == '-')
-		goto bad;
-	v = strtoull(s, &end, 0);
-	if (errno || *end || v < lo || v > hi)
-		goto bad;
-	*out = v;
-	return 0;
-bad:
-	snprintf(err, len, "invalid value '%s' for %s (expected an integer in %" PRIu64 "..%" PRIu64 ")",
-		 s ? s : "", opt, lo, hi);
-	return AS_EXIT_USAGE;
-}
-
-enum { O_UNSAFE = 256, O_SWEEP_MS, O_NO_KWATCH, O_INJECT, O_NAP_US, O_NO_COV, O_REPRO };
-
-int as_parse_opts(int argc, char **argv, struct as_opts *o, char *err, size_t len)
-{
-	static const struct option lo[] = {
-		{"scenario", required_argument, 0, 's'},
-		{"list", no_argument, 0, 'l'},
-		{"duration", required_argument, 0, 'd'},
-		{"seed", required_argument, 0, 'S'},
-		{"pages", required_argument, 0, 'p'},
-		{"bpf-threads", required_argument, 0, 'b'},
-		{"user-threads", required_argument, 0, 'u'},
-		{"sweep-ms", required_argument, 0, O_SWEEP_MS},
-		{"nap-us", required_argument, 0, O_NAP_US},
-		{"json", required_argument, 0, 'j'},
-		{"affinity", required_argument, 0, 'a'},
-		{"stop-on-violation", no_argument, 0, 'x'},
-		{"unsafe", no_argument, 0, O_UNSAFE},
-		{"no-kernel-watch", no_argument, 0, O_NO_KWATCH},
-		{"no-coverage", no_argument, 0, O_NO_COV},
-		{"repro", required_argument, 0, O_REPRO},
-		{"inject", required_argument, 0, O_INJECT},	/* tests only */
-		{"verbose", no_argument, 0, 'v'},
-		{"help", no_argument, 0, 'h'},
-		{0, 0, 0, 0},
-	};
-	uint64_t v;
-	int c;
-
-	as_opts_defaults(o);
-	err[0] = 0;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":s:ld:S:p:b:u:j:a:xvh", lo, NULL)) != -1) {
-		switch (c) {
-		case 's': {
-			char *dup = strdup(optarg), *save = NULL, *tok;
-
-			for (tok = strtok_r(dup, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-				if (o->nscen == AS_MAX_SCEN) {
-					snprintf(err, len, "too many names for --scenario");
-					return AS_EXIT_USAGE;
-				}
-				o->scen[o->nscen++] = tok;	/* dup lives for the program */
-			}
-			if (!o->nscen) {
-				snprintf(err, len, "empty value for --scenario");
-				return AS_EXIT_USAGE;
-			}
-			break;
-		}
-		case 'l': o->list = true; break;
-		case 'd': {
-			char *end;
-			double d;
-
-			errno = 0;
-			d = strtod(optarg, &end);
-			if (errno || *end || end == optarg || !(d > 0) || d > 86400) {
-				snprintf(err, len, "invalid value '%s' for --duration (expected seconds, 0 < SEC <= 86400)",
-					 optarg);
-				return AS_EXIT_USAGE;
-			}
-			o->duration = d;
-			o->duration_set = true;
-			break;
-		}
-		case 'S':
-			if (num("--seed", optarg, 0, UINT64_MAX, &v, err, len))
-				return AS_EXIT_USAGE;
-			o->seed = v;
-			o->seed_set = true;
-			break;
-		case 'p':
-			if (num("--pages", optarg, 4, AS_MAX_PAGES, &v, err, len))
-				return AS_EXIT_USAGE;
-			o->pages = v;
-			break;
-		case 'b':
-			if (num("--bpf-threads", optarg, 1, 16, &v, err, len))
-				return AS_EXIT_USAGE;
-			o->bpf_threads = v;
-			break;
-		case 'u':
-			if (num("--user-threads", optarg, 0, 32, &v, err, len))
-				return AS_EXIT_USAGE;
-			o->user_threads = v;
-			break;
-		case O_SWEEP_MS:
-			if (num("--sweep-ms", optarg, 1, 60000, &v, err, len))
-				return AS_EXIT_USAGE;
-			o->sweep_ms = v;
-			break;
-		case O_NAP_US:
-			if (num("--nap-us", optarg, 0, 100000, &v, err, len))
-				return AS_EXIT_USAGE;
-			o->nap_us = v;
-			break;
-		case 'j': o->json = optarg; break;
-		case 'a':
-			if (!strcmp(optarg, "spread"))
-				o->affinity = AS_AFF_SPREAD;
-			else if (!strcmp(optarg, "none"))
-				o->affinity = AS_AFF_NONE;
-			else {
-				snprintf(err, len, "invalid value '%s' for --affinity (spread, none)", optarg);
-				return AS_EXIT_USAGE;
-			}
-			break;
-		case 'x': o->stop_on_violation = true; break;
-		case O_UNSAFE: o->unsafe = true; break;
-		case O_NO_KWATCH: o->no_kwatch = true; break;
-		case O_NO_COV: o->no_coverage = true; break;
-		case O_REPRO:
-			if (!*optarg) {
-				snprintf(err, len, "empty value for --repro (a directory to write the reproducer to)");
-				return AS_EXIT_USAGE;
-			}
-			o->repro = optarg;
-			o->stop_on_violation = true;	/* the first violation is the one */
-			break;
-		case O_INJECT:
-			if (!strcmp(optarg, "dirty-alloc"))
-				o->inject |= AS_INJ_DIRTY_ALLOC;
-			else if (!strcmp(optarg, "sweep-lie"))
-				o->inject |= AS_INJ_SWEEP_LIE;
-			else if (!strcmp(optarg, "hang"))
-				o->inject |= AS_INJ_HANG;
-			else if (!strcmp(optarg, "contract"))
-				o->inject |= AS_INJ_CONTRACT;
-			else if (!strcmp(optarg, "leak"))
-				o->inject |= AS_INJ_LEAK;
-			else if (!strcmp(optarg, "pin"))
-				o->inject |= AS_INJ_PIN;
-			else {
-				snprintf(err, len, "invalid value '%s' for --inject (dirty-alloc, sweep-lie, hang, contract, leak, pin)", optarg);
-				return AS_EXIT_USAGE;
-			}
-			break;
-		case 'v': o->verbose++; break;
-		case 'h': o->help = true; break;
-		case ':':
-			snprintf(err, len, "option %s needs a value", argv[optind - 1]);
-			return AS_EXIT_USAGE;
-		default:
-			snprintf(err, len, "unknown option '%s' (see --help)", argv[optind - 1]);
-			return AS_EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		snprintf(err, len, "unexpected argument '%s' (see --help)", argv[optind]);
-		return AS_EXIT_USAGE;
-	}
-	return 0;
+"            3 the kernel logged a splat, 4 nothing could run on this kernel\n");
 }

@@ -48,6 +48,46 @@ struct as_opts {
 #define AS_INJ_PIN (1U << 11)	/* a write through an old pin is made to reach the new page */
 };
 
+/*
+ * The option table (user/opts.c) generates parsing, the defaults and
+ * --help; each scenario may add entries of its own (struct as_scenario's
+ * opts), named --SCENARIO-..., with storage of its own (ptr).
+ */
+enum as_otype {
+	AS_OT_UINT,	/* decimal integer in [lo, hi] */
+	AS_OT_DOUBLE,	/* decimal seconds, 0 < v <= hi */
+	AS_OT_FLAG,	/* no value: true */
+	AS_OT_COUNT,	/* no value: +1 each time */
+	AS_OT_STR,	/* a non-empty value that is not an option ("-" allowed) */
+	AS_OT_CHOICE,	/* one of choices ("a,b,c"): its index */
+	AS_OT_CALL,	/* call(o, value) does it */
+};
+#define AS_OF_HIDDEN	1u	/* not in --help (tests only) */
+#define AS_OF_BY_UNSAFE	2u	/* AS_OT_FLAG: --unsafe sets it too */
+
+struct as_optdef {
+	const char *name;	/* --name */
+	char shortc;		/* -c, or 0 */
+	enum as_otype type;
+	const char *arg;	/* in --help: N, SEC, FILE, ... */
+	uint64_t lo, hi;	/* AS_OT_UINT range; AS_OT_DOUBLE: hi */
+	const char *dflt;	/* default, as it would be typed (NULL: none) */
+	const char *choices;	/* AS_OT_CHOICE */
+	const char *help;
+	size_t off;		/* the field in struct as_opts ... */
+	size_t size;		/* ... and its size */
+	size_t set_off;		/* offset + 1 of a bool set when given (0: none) */
+	void *ptr;		/* scenario options: their own storage instead */
+	int (*call)(struct as_opts *o, const char *val, char *err, size_t len);
+	unsigned flags;		/* AS_OF_* */
+};
+
+/* A scenario's own options (storage: a static of the scenario file). */
+#define AS_SOPT_FLAG(n, var, fl, h) \
+	{.name = n, .type = AS_OT_FLAG, .help = h, .ptr = &(var), .size = sizeof(var), .flags = fl}
+#define AS_SOPT_STR(n, var, a, h) \
+	{.name = n, .type = AS_OT_STR, .arg = a, .help = h, .ptr = &(var), .size = sizeof(var)}
+
 void as_opts_defaults(struct as_opts *o);
 /* 0 ok; AS_EXIT_USAGE with a one-line message in err. */
 int as_parse_opts(int argc, char **argv, struct as_opts *o, char *err, size_t len);

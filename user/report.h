@@ -7,7 +7,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include "oracle.h"
-#include "arena_stress.h"
+#include "scenario.h"
 
 #define AS_REP_KEEP 24		/* violations kept in full per scenario: the first 16, */
 #define AS_REP_KEEP_ANY 16	/* then only the first of each further kind */
@@ -34,7 +34,7 @@ struct as_report {
 	enum as_status status;
 	char why[256];		/* skip / failure reason */
 	double duration_s;
-	uint64_t ctr[24];	/* engine counters (C__NR of them) */
+	uint64_t ctr[C__NR];	/* engine counters */
 	int nctr;
 	const char *const *ctr_name;
 	uint64_t nviol;		/* all violations */

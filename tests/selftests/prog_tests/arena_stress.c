@@ -81,7 +81,7 @@ static bool setup(void)
 		arena_stress__destroy(skel);
 		return false;
 	}
-	prog_fd = bpf_program__fd(skel->progs.as_run);
+	prog_fd = bpf_program__fd(skel->progs.as_do_op);
 	base = bpf_map__initial_value(skel->maps.arena, &(size_t){0});
 	return ASSERT_OK_PTR(base, "arena mapped");
 }

@@ -1,0 +1,330 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * One run of one scenario: set-up (a fresh arena and the page table), the
+ * coordinator loop (periodic and suspect-driven sweeps, the kernel watch,
+ * the progress line), teardown (join, final sweep, coverage) and the
+ * report, then the leak oracle once everything is freed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <malloc.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+#include "engine.h"
+#include "report.h"
+#include "arena_stress.skel.h"
+#include "coverage.h"
+
+const char *const as_ctr_name[C__NR] = {
+	[C_ALLOC] = "alloc", [C_ALLOC_PAGES] = "alloc_pages", [C_ALLOC_FAIL] = "alloc_fail",
+	[C_FREE] = "free", [C_FREE_PAGES] = "free_pages", [C_UREAD] = "user_read",
+	[C_UWRITE] = "user_write", [C_USEGV] = "user_segv", [C_MADV] = "madvise",
+	[C_MPROTECT] = "mprotect", [C_FAULTS] = "faults", [C_SWEEP] = "sweep",
+	[C_SWEEP_PAGES] = "sweep_pages", [C_SUSPECT] = "suspect", [C_REMAP] = "remap",
+	[C_CHILD] = "child", [C_CHECK] = "contract_checks", [C_PIN] = "pins", [C_KOP] = "kernel_ops",
+	[C_KOP_FAIL] = "kernel_op_fail", [C_USIGBUS] = "user_sigbus",
+};
+
+_Atomic bool as_interrupted;
+char *volatile as_injected_leak;	/* kept reachable: the compiler may not drop it */
+
+/* Leak oracle: after teardown (arena unmapped, map fd closed), what was
+ * charged to our memory cgroup must come back to the baseline taken before
+ * the arena existed.  The map is freed from a workqueue, so wait a little. */
+#define AS_LEAK_TOLERANCE (2LL << 20)
+
+static void leak_check(struct as_run *r, long long base)
+{
+	struct as_violation v = {.kind = V_LEAK};
+	long long now = -1;
+
+	if (base < 0)
+		return;
+	malloc_trim(0);	/* heap glibc keeps (libbpf's BTF parsing) is not a leak */
+	for (int i = 0; i < 100; i++) {
+		now = as_memcg_usage();
+		if (now - base <= AS_LEAK_TOLERANCE)
+			break;
+		usleep(20000);
+	}
+	r->rep->leak_checked = true;
+	r->rep->leak_delta = now - base;
+	if (r->o->verbose)
+		printf("leak oracle: memcg %+lld KiB after teardown (tolerance %lld KiB)\n",
+		       (now - base) / 1024, AS_LEAK_TOLERANCE / 1024);
+	if (now - base <= AS_LEAK_TOLERANCE)
+		return;
+	snprintf(v.saw, sizeof(v.saw), "memory cgroup usage %+lld KiB above the baseline 2 s after teardown "
+		 "(tolerance %lld KiB): pages not returned", (now - base) / 1024, AS_LEAK_TOLERANCE / 1024);
+	as_violation(r, &v);
+}
+
+/* Kernel watch: each new batch of splat lines is one violation, quoting them. */
+static void kernel_check(struct as_run *r, struct as_kwatch *kw)
+{
+	int before = kw->nlines;
+	struct as_violation v = {.kind = V_KERNEL};
+
+	if (kw->fd < 0 || as_kwatch_poll(kw) == before)
+		return;
+	snprintf(r->rep->kernel, sizeof(r->rep->kernel), "%s", kw->lines);
+	snprintf(v.saw, sizeof(v.saw), "%.300s", kw->lines);
+	as_violation(r, &v);
+}
+
+static void sum_counters(struct as_run *r, uint64_t *out)
+{
+	memcpy(out, r->own_ctr, sizeof(uint64_t) * C__NR);
+	for (int i = 0; i < r->nw; i++)
+		for (int c = 0; c < C__NR; c++)
+			out[c] += r->w[i]->ctr[c];
+}
+
+static uint64_t minflt(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_minflt + ru.ru_majflt;
+}
+
+static void progress(struct as_run *r, const uint64_t *now, const uint64_t *prev, double dt, double t)
+{
+	fprintf(stderr, "[%-10s %6.1fs] alloc %7.0f/s  free %7.0f/s  faults %7.0f/s  reads %8.0f/s  segv %6.0f/s"
+		"  sweeps %4" PRIu64 "  violations %" PRIu64 "\n", r->sc->name, t,
+		(now[C_ALLOC] - prev[C_ALLOC]) / dt, (now[C_FREE] - prev[C_FREE]) / dt,
+		(now[C_FAULTS] - prev[C_FAULTS]) / dt, (now[C_UREAD] - prev[C_UREAD]) / dt,
+		(now[C_USEGV] - prev[C_USEGV]) / dt, now[C_SWEEP], r->rep->nviol);
+}
+
+
+/* ---- set-up ---- */
+
+static int run_setup(struct as_run *r, char *why, size_t len)
+{
+	size_t sz;
+	int err;
+
+	r->skel = arena_stress_bpf__open();
+	if (!r->skel) {
+		snprintf(why, len, "cannot open the BPF object: %s", strerror(errno));
+		return -1;
+	}
+	bpf_map__set_max_entries(r->skel->maps.arena, r->a.npages);
+	bpf_map__set_map_flags(r->skel->maps.arena, BPF_F_MMAPABLE | r->sc->arena_flags);
+	err = arena_stress_bpf__load(r->skel);
+	if (err) {
+		snprintf(why, len, "loading the BPF programs failed: %s (-v shows the verifier log)",
+			 strerror(-err));
+		return -1;
+	}
+	r->prog_fd = bpf_program__fd(r->skel->progs.as_do_op);
+	r->a.base = bpf_map__initial_value(r->skel->maps.arena, &sz);
+	if (!r->a.base) {
+		snprintf(why, len, "libbpf did not map the arena");
+		return -1;
+	}
+	r->a.map_fd = bpf_map__fd(r->skel->maps.arena);
+	r->a.len = (size_t)r->a.npages * AS_PAGE_SIZE;
+	r->pages = mmap(NULL, r->a.npages * sizeof(*r->pages), PROT_READ | PROT_WRITE,
+			MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (r->pages == MAP_FAILED) {
+		r->pages = NULL;
+		snprintf(why, len, "mmap of the page table: %s", strerror(errno));
+		return -1;
+	}
+	r->pagemap_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	return 0;
+}
+
+/* The scenario's own set-up, then its workers. */
+static int run_start(struct as_run *r, char *why, size_t len)
+{
+	int err = r->sc->setup ? r->sc->setup(r) : 0;
+
+	if (!err)
+		err = as_spawn_std(r);
+	if (err) {
+		snprintf(why, len, "starting the scenario failed: %s", strerror(-err));
+		atomic_store(&r->stop, true);
+	}
+	return err;
+}
+
+/* ---- the coordinator: sweeps, kernel watch, progress, until the end ---- */
+
+static void run_loop(struct as_run *r, double duration_s, struct as_kwatch *kw, struct as_covrun *cov)
+{
+	const struct as_opts *o = r->o;
+	uint64_t now_c[C__NR] = {0}, prev_c[C__NR] = {0}, flt0 = minflt();
+	uint64_t t_end = r->t0 + (uint64_t)(duration_s * 1e9);
+	uint64_t t_sweep = r->t0 + o->sweep_ms * 1000000ULL;
+	uint64_t t_prog = r->t0 + 1000000000ULL, t_kw = r->t0 + 100000000ULL;
+
+	while (!atomic_load(&r->stop)) {
+		uint64_t now = as_now_ns();
+		/* 1 ms: a suspect parks the workers itself (as_suspect), so
+		 * this only bounds how long they wait for the sweep */
+		struct timespec ts = {0, 1000000};
+
+		if (now >= t_end || atomic_load(&as_interrupted) ||
+		    (o->stop_on_violation && r->rep->nviol))	/* also found by children */
+			break;
+		if (atomic_load(&r->suspects) || now >= t_sweep) {
+			atomic_store(&r->suspects, 0);
+			as_sweep(r);
+			t_sweep = as_now_ns() + o->sweep_ms * 1000000ULL;
+		}
+		if (now >= t_kw) {
+			kernel_check(r, kw);
+			t_kw = now + 100000000ULL;
+		}
+		if (now >= t_prog) {
+			sum_counters(r, now_c);
+			now_c[C_FAULTS] = minflt() - flt0;
+			if (duration_s >= 2 || o->verbose) {
+				struct as_cov c;
+
+				as_cov_read(cov, &c);
+				progress(r, now_c, prev_c, 1.0, (now - r->t0) / 1e9);
+				if (cov->on)
+					fprintf(stderr, "%*s race windows: %" PRIu64 " frees with a fault in flight, %" PRIu64
+						" arena zaps during page-table teardown\n", 19, "", (uint64_t)c.free_during_fault,
+						(uint64_t)c.zap_during_teardown);
+			}
+			memcpy(prev_c, now_c, sizeof(now_c));
+			t_prog += 1000000000ULL;
+		}
+		nanosleep(&ts, NULL);
+	}
+	r->rep->interrupted = atomic_load(&as_interrupted);
+	r->totals[C_FAULTS] = minflt() - flt0;
+}
+
+/* ---- teardown: stop and join the workers, the final sweep ---- */
+
+static void run_teardown(struct as_run *r, bool started, struct as_kwatch *kw, struct as_covrun *cov)
+{
+	struct timespec dl;	/* one deadline for all of them */
+	uint64_t faults = r->totals[C_FAULTS];
+
+	atomic_store(&r->stop, true);
+	as_quiesce_end(r);
+	clock_gettime(CLOCK_REALTIME, &dl);
+	dl.tv_sec += AS_HANG_SECS;
+	for (int i = 0; i < r->nw; i++)
+		if (pthread_timedjoin_np(r->w[i]->thread, NULL, &dl) && !r->hung)
+			as_report_hang(r);
+	r->elapsed_ns = as_now_ns() - r->t0;
+	if (started && !r->hung && !(r->o->stop_on_violation && r->rep->nviol))
+		as_sweep(r);	/* final sweep, all workers gone */
+	kernel_check(r, kw);
+	as_kwatch_close(kw);
+	as_cov_read(cov, &r->rep->cov);
+	r->rep->cov_on = cov->on;
+	snprintf(r->rep->cov_unavail, sizeof(r->rep->cov_unavail), "%s", cov->unavailable);
+	if (!r->hung)
+		as_cov_stop(cov);
+	sum_counters(r, r->totals);
+	r->totals[C_FAULTS] = faults;
+}
+
+/* ---- the report; then free what the run held ---- */
+
+static void run_report(struct as_run *r, bool started, const char *why)
+{
+	struct as_report *rep = r->rep;
+
+	_Static_assert(sizeof(rep->ctr) == sizeof(r->totals), "report counters match the engine's");
+	memcpy(rep->ctr, r->totals, sizeof(r->totals));
+	rep->nctr = C__NR;
+	rep->ctr_name = as_ctr_name;
+	rep->duration_s = r->elapsed_ns / 1e9;
+	rep->status = started ? AS_RAN : AS_FAILED;
+	if (!started)
+		snprintf(rep->why, sizeof(rep->why), "%s", why);
+}
+
+/* The workers, the pagemap and the arena (map fd and mapping) go; the run
+ * and its page table stay for the leak oracle's report. */
+static void run_release(struct as_run *r)
+{
+	for (int i = 0; i < r->nw; i++) {
+		free(r->w[i]->spans);
+		free(r->w[i]);
+	}
+	r->nw = 0;
+	if (r->pagemap_fd >= 0)
+		close(r->pagemap_fd);
+	r->pagemap_fd = -1;
+	arena_stress_bpf__destroy(r->skel);
+	r->skel = NULL;
+}
+
+static void run_free(struct as_run *r)
+{
+	run_release(r);
+	if (r->pages)
+		munmap(r->pages, r->a.npages * sizeof(*r->pages));
+	free(r);
+}
+
+int as_run_scenario(const struct as_scenario *sc, const struct as_opts *o, uint64_t seed,
+		    double duration_s, struct as_report *rep, char *why, size_t len)
+{
+	struct as_kwatch kw = {.fd = -1};
+	struct as_covrun cov = {0};
+	struct as_run *r;
+	long long memcg0;
+	bool started;
+
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return AS_EXIT_USAGE;
+	r->sc = sc;
+	r->o = o;
+	r->seed = seed;
+	r->a.pid = getpid();
+	r->a.npages = o->pages;
+	r->rep = rep;
+	r->pagemap_fd = -1;
+	pthread_mutex_init(&r->qlock, NULL);
+	pthread_cond_init(&r->qcond, NULL);
+	/* leak baseline: before the arena exists (its kernel page tables are
+	 * charged at creation and freed with it) */
+	malloc_trim(0);
+	memcg0 = as_memcg_usage();
+	if (run_setup(r, why, len)) {
+		rep->status = AS_FAILED;
+		snprintf(rep->why, sizeof(rep->why), "%s", why);
+		run_free(r);
+		return AS_EXIT_USAGE;
+	}
+	if (!o->no_kwatch)
+		as_kwatch_open(&kw);
+	if (!o->no_coverage)
+		as_cov_start(&cov);
+	r->t0 = as_now_ns();
+	if (o->inject & AS_INJ_LEAK) {	/* test: memory that never comes back */
+		as_injected_leak = malloc(8 << 20);
+		if (as_injected_leak)
+			memset((void *)as_injected_leak, 1, 8 << 20);
+	}
+	started = run_start(r, why, len) == 0;
+	run_loop(r, duration_s, &kw, &cov);
+	run_teardown(r, started, &kw, &cov);
+	run_report(r, started, why);
+	if (r->hung)	/* stuck threads still use all of it: leave it be */
+		return 0;
+	run_release(r);
+	if (started)
+		leak_check(r, memcg0);
+	run_free(r);
+	return started ? 0 : AS_EXIT_USAGE;
+}

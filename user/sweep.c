@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The coherence sweep: with every worker parked, user space writes a nonce
+ * into each allocated page and BPF reads it through the kernel mapping (and
+ * the reverse), BPF re-reads its own token, and every free page must fault;
+ * as_judge_page (oracle.c) rules on each page.  Each finding is re-checked
+ * independently (MADV_DONTNEED + a fresh fault) and classified against what
+ * the PTE samples around the page's last free saw.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include "engine.h"
+#include "report.h"
+#include "arena_stress.skel.h"
+
+/* What the last free of page p saw, and what that says about how the stale
+ * PTE (pfn stale_pfn) got there.  Only states what was observed. */
+static const char *free_history(struct as_run *r, uint32_t p, uint64_t stale_pfn, char *buf, size_t len)
+{
+	struct as_page *pg = &r->pages[p];
+	const char *how;
+
+	if (!pg->free_cnt) {
+		snprintf(buf, len, "page never freed in this run");
+		return buf;
+	}
+	if (!pg->sampled)
+		how = "PTEs were not sampled around that free";
+	else if (!pg->pte_before && pg->pte_after)
+		how = "PTE installed while the free ran (fault in flight across the free)";
+	else if (!pg->pte_before)
+		how = "PTE installed after the free returned (a fault that took its page reference "
+		      "before the free installed it afterwards)";
+	else if (pg->pfn_before != stale_pfn)
+		how = "another page was mapped when the free began; the stale PTE was installed later";
+	else if (!pg->pte_after)
+		how = "the free zapped this PTE, then a fault that had taken its page reference before "
+		      "the free installed it again";
+	else
+		how = "the same PTE was present before and after the free: the free did not zap it, "
+		      "or it was already stale from an earlier free of this address";
+	snprintf(buf, len, "last free: page_cnt=%u at %.3fms; user PTE %s just before it (pfn %#" PRIx64
+		 "), %s right after: %s", pg->free_cnt, pg->free_ns / 1e6,
+		 !pg->sampled ? "?" : pg->pte_before ? "present" : "absent", pg->pfn_before,
+		 !pg->sampled ? "?" : pg->pte_after ? "present" : "absent", how);
+	return buf;
+}
+
+/* Independent re-check of one page: drop this process's PTE with
+ * MADV_DONTNEED, re-fault, and see whether user and BPF agree again. */
+static void confirm(struct as_run *r, struct as_violation *v, const struct as_view *view)
+{
+	uint32_t p = v->pgoff;
+	volatile uint64_t *u = as_uword(r, p, 0);
+	uint64_t val = 0, pfn_now, n2 = as_nonce(r->seed ^ 0xc0ffee, r->sweep_seq, p, 2);
+	char hist[360];
+	int sig, err;
+
+	v->pfn_user = view->pfn;	/* sampled by the sweep */
+	if ((err = as_drop_pte(r, p, &pfn_now))) {
+		snprintf(v->classify, sizeof(v->classify), "MADV_DONTNEED failed: %s", strerror(-err));
+		return;
+	}
+	free_history(r, p, view->pfn, hist, sizeof(hist));
+	if (view->allocated) {
+		struct as_op op = {.op = AS_OP_PEEK, .pgoff = p};
+
+		sig = as_guarded_write(u + AS_OFF_UNONCE / 8, n2);
+		if (!sig && !as_bpf_op(r, &op))
+			sig = op.peek_unonce == n2 ? 0 : -1;
+		v->pfn_after = as_pfn(r, p);
+		v->confirmed = sig == 0 && v->pfn_after != v->pfn_user;
+		snprintf(v->classify, sizeof(v->classify), "%s; %s",
+			 sig == 0 ? "orphaned user PTE: MADV_DONTNEED + re-fault restored coherence"
+				  : "not restored by MADV_DONTNEED", hist);
+	} else {
+		sig = as_guarded_read(u, &val);
+		v->confirmed = view->segv_on_fault ? sig != 0 : true;
+		snprintf(v->classify, sizeof(v->classify), "%s; %s",
+			 v->confirmed ? "orphaned user PTE on a freed page: gone after MADV_DONTNEED"
+				      : "still readable after MADV_DONTNEED", hist);
+	}
+}
+
+int as_sweep(struct as_run *r)
+{
+	uint32_t n = r->a.npages, p;
+	struct as_sweep *sw = &r->skel->bss->sweep;
+	bool segv = r->sc->arena_flags & BPF_F_SEGV_ON_FAULT;
+	struct as_view *views;
+	uint64_t *pm0, *pm1;
+	struct as_op op = {0};
+	bool workers = !atomic_load(&r->stop);
+	int nviol = 0;
+
+	views = calloc(n, sizeof(*views));
+	pm0 = calloc(n, 8);
+	pm1 = calloc(n, 8);
+	if (!views || !pm0 || !pm1) {
+		free(views), free(pm0), free(pm1);
+		return -ENOMEM;
+	}
+	if (workers && as_quiesce_begin(r)) {
+		free(views), free(pm0), free(pm1);
+		as_report_hang(r);
+		atomic_store(&r->stop, true);
+		return -ETIMEDOUT;
+	}
+	r->sweep_seq++;
+	if (r->pagemap_fd >= 0)
+		as_pagemap_read(r->pagemap_fd, (uintptr_t)r->a.base, n, pm0);
+	for (p = 0; p < n; p++) {
+		struct as_view *v = &views[p];
+
+		v->allocated = atomic_load(&r->pages[p].state) != PS_FREE;
+		v->segv_on_fault = segv;
+		v->exp_token = r->pages[p].token;
+		v->pte_present = pm0[p] & PM_PRESENT;
+		v->pfn = pm0[p] & PM_PFN_MASK;
+		sw->want[p] = v->allocated;
+		if (v->allocated) {
+			v->unonce = as_nonce(r->seed, r->sweep_seq, p, 0);
+			v->bnonce = as_nonce(r->seed, r->sweep_seq, p, 1);
+			sw->bnonce[p] = v->bnonce;
+			as_touch(r, p, 1);
+			v->uwrite_sig = as_guarded_write(as_uword(r, p, AS_OFF_UNONCE), v->unonce);
+		} else if (segv) {
+			/* Without SEGV_ON_FAULT a read would allocate the page. */
+			v->probed = true;
+			v->probe_sig = as_guarded_read(as_uword(r, p, AS_OFF_TOKEN), &v->probe_val);
+			if (!v->probe_sig)	/* only a stale PTE lets it succeed */
+				as_touch(r, p, 1);
+		}
+	}
+	op.op = AS_OP_SWEEP;
+	op.cnt = n;
+	op.inject = r->o->inject & AS_INJ_SWEEP_LIE;
+	if (as_bpf_op(r, &op) == 0) {
+		if (r->pagemap_fd >= 0)
+			as_pagemap_read(r->pagemap_fd, (uintptr_t)r->a.base, n, pm1);
+		for (p = 0; p < n; p++) {
+			struct as_view *v = &views[p];
+			struct as_violation viol = {0};
+
+			v->bpf_token = sw->token[p];
+			v->bpf_unonce = sw->unonce[p];
+			if (v->allocated) {
+				if (!v->uwrite_sig)
+					v->uread_sig = as_guarded_read(as_uword(r, p, AS_OFF_BNONCE), &v->user_bnonce);
+				v->pfn = pm1[p] & PM_PFN_MASK;
+			}
+			viol.kind = as_judge_page(v, viol.saw, sizeof(viol.saw));
+			if (viol.kind == V_NONE)
+				continue;
+			viol.pgoff = p;
+			if (op.inject)
+				strncat(viol.saw, " [injected]", sizeof(viol.saw) - strlen(viol.saw) - 1);
+			confirm(r, &viol, v);
+			as_violation(r, &viol);
+			nviol++;
+		}
+	}
+	r->own_ctr[C_SWEEP]++;
+	r->own_ctr[C_SWEEP_PAGES] += n;
+	if (workers)
+		as_quiesce_end(r);
+	free(views), free(pm0), free(pm1);
+	return nviol;
+}
