@@ -1,11 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Race-window coverage: how often did the windows the scenarios aim at open?
- *  - free vs fault in flight: between arena_vm_fault() returning a page (its
- *    reference taken, arena->lock dropped) and finish_fault() installing the
- *    PTE, a bpf_arena_free_pages() began or ended;
- *  - zap vs teardown: an arena free's zap_page_range_single() ran while some
- *    task was in free_pgtables() (munmap or exit tearing page tables down).
+ *  - free vs fault in flight: between arena_vm_fault() looking the page up
+ *    and its PTE being installed, a bpf_arena_free_pages() began or ended.
+ *    The fault is in flight from its entry until the PTE is in: at
+ *    finish_fault()'s return where the handler returns the page (0, the
+ *    shipped kernels), at the handler's own return where it installs the PTE
+ *    itself (VM_FAULT_NOPAGE, the project's fix) or fails.  So the count
+ *    sees the window on both, including a fix that orders frees after it;
+ *  - zap vs teardown: an arena free's zap (zap_page_range_single() up to
+ *    7.0, zap_vma_range() from 7.1) ran while some task was in
+ *    free_pgtables() (munmap or exit tearing page tables down).
  * Each program is optional: user space probes the symbol first and reports
  * what it could not attach.
  */
@@ -18,7 +23,7 @@
 #define PF_IO_WORKER 0x00000010	/* include/linux/sched.h */
 
 struct as_cov cov;
-__s64 inflight;		/* arena faults between page taken and PTE installed */
+__s64 inflight;		/* arena faults between page lookup and PTE installed */
 __s64 teardown;		/* tasks inside free_pgtables() */
 
 struct {
@@ -35,12 +40,28 @@ struct {
 	__type(value, __u8);
 } free_task SEC(".maps");	/* tasks inside bpf_arena_free_pages() */
 
-SEC("fexit/arena_vm_fault")
-int BPF_PROG(cov_fault, struct vm_fault *vmf, vm_fault_t ret)
+static void fault_done(void)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+
+	if (!bpf_map_delete_elem(&fault_task, &id))
+		__sync_fetch_and_sub(&inflight, 1);
+}
+
+SEC("fentry/arena_vm_fault")
+int BPF_PROG(cov_fault_in, struct vm_fault *vmf)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u8 one = 1;
 
+	if (!bpf_map_update_elem(&fault_task, &id, &one, BPF_NOEXIST))
+		__sync_fetch_and_add(&inflight, 1);
+	return 0;
+}
+
+SEC("fexit/arena_vm_fault")
+int BPF_PROG(cov_fault, struct vm_fault *vmf, vm_fault_t ret)
+{
 	struct task_struct *task = bpf_get_current_task_btf();
 
 	__sync_fetch_and_add(&cov.arena_faults, 1);
@@ -48,18 +69,15 @@ int BPF_PROG(cov_fault, struct vm_fault *vmf, vm_fault_t ret)
 		__sync_fetch_and_add(&cov.iowq_faults, 1);
 	if (vmf->vma->vm_mm != task->mm)
 		__sync_fetch_and_add(&cov.remote_faults, 1);
-	if (ret == 0 && !bpf_map_update_elem(&fault_task, &id, &one, BPF_NOEXIST))
-		__sync_fetch_and_add(&inflight, 1);
+	if (ret != 0)	/* PTE installed by the handler, or no PTE at all */
+		fault_done();
 	return 0;
 }
 
 SEC("fexit/finish_fault")
 int BPF_PROG(cov_finish, struct vm_fault *vmf, vm_fault_t ret)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-
-	if (!bpf_map_delete_elem(&fault_task, &id))
-		__sync_fetch_and_sub(&inflight, 1);
+	fault_done();
 	return 0;
 }
 
@@ -86,16 +104,28 @@ int BPF_PROG(cov_free_out, void *map, void *ptr, __u32 cnt)
 	return 0;
 }
 
-SEC("fentry/zap_page_range_single")
-int BPF_PROG(cov_zap, struct vm_area_struct *vma, unsigned long addr, unsigned long size)
+static void zap(void)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 
 	if (!bpf_map_lookup_elem(&free_task, &id))
-		return 0;	/* not an arena free's zap */
+		return;	/* not an arena free's zap */
 	__sync_fetch_and_add(&cov.arena_zaps, 1);
 	if (teardown > 0)
 		__sync_fetch_and_add(&cov.zap_during_teardown, 1);
+}
+
+SEC("fentry/zap_page_range_single")
+int BPF_PROG(cov_zap)
+{
+	zap();
+	return 0;
+}
+
+SEC("fentry/zap_vma_range")
+int BPF_PROG(cov_zap_vma)
+{
+	zap();
 	return 0;
 }
 

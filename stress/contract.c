@@ -103,9 +103,7 @@ static void contract_worker(struct as_worker *w)
 }
 
 const struct as_scenario as_sc_contract = {
-	.name = "contract",
+	.name = "contract", .arena_flags = BPF_F_SEGV_ON_FAULT,
 	.summary = "partial munmap/mprotect, mremap, MAP_PRIVATE, other mappings, fork must be refused",
-	.arena_flags = BPF_F_SEGV_ON_FAULT,
-	.lead = contract_worker,
-	.user = as_fault_worker,
+	.lead = contract_worker, .user = as_fault_worker,
 };

@@ -34,20 +34,12 @@ static void child(struct as_worker *w, void *arg)
 	struct as_run *r = as_run_of(w);
 	const struct as_arena *a = as_arena(r);
 	uint64_t end = as_now_ns() + 1000000ULL * (5 + as_rand_below(w, 30));
-	uint64_t v;
 
 	(void)arg;
-	while (as_now_ns() < end) {
-		uint32_t p = as_rand_below(w, 4) ? as_victim(w) : as_rand_below(w, a->npages);
-		uint32_t s0 = as_page_state(r, p);
-
-		if (!as_guarded_read((volatile uint64_t *)as_page_addr(a, p), &v) &&
-		    as_read_was_stale(r, p, s0, v))
-			as_report_v(r, V_STALE_FREE, p, "a child that inherited the arena through MADV_DOFORK keeps "
-				    "a PTE the free did not zap: its VMA is on none of the arena's lists",
-				    "child %d reads token %#lx of an allocation whose free had returned",
-				    getpid(), (unsigned long)v);
-	}
+	while (as_now_ns() < end)
+		as_child_read(w, as_rand_below(w, 4) ? as_victim(w) : as_rand_below(w, a->npages),
+			      "a child that inherited the arena through MADV_DOFORK keeps a PTE the free did "
+			      "not zap: its VMA is on none of the arena's lists");
 }
 
 static void forker(struct as_worker *w)
@@ -85,10 +77,7 @@ static void forker(struct as_worker *w)
 }
 
 const struct as_scenario as_sc_dofork = {
-	.name = "dofork",
+	.name = "dofork", .unsafe = true, .arena_flags = BPF_F_SEGV_ON_FAULT,
 	.summary = "MADV_DOFORK + fork: a child inherits the arena VMA that frees never zap",
-	.unsafe = true,
-	.arena_flags = BPF_F_SEGV_ON_FAULT,
-	.lead = forker,
-	.user = as_fault_worker,
+	.lead = forker, .user = as_fault_worker,
 };

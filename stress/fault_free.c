@@ -25,8 +25,7 @@
 #include "scenario.h"
 
 const struct as_scenario as_sc_fault_free = {
-	.name = "fault-free",
+	.name = "fault-free", .arena_flags = BPF_F_SEGV_ON_FAULT,
 	.summary = "BPF frees and re-allocates pages while user threads fault them",
-	.arena_flags = BPF_F_SEGV_ON_FAULT,
 	.user = as_fault_worker,
 };

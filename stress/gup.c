@@ -208,11 +208,7 @@ static const struct as_optdef opts[] = {
 };
 
 const struct as_scenario as_sc_gup = {
-	.name = "gup",
+	.name = "gup", .arena_flags = BPF_F_SEGV_ON_FAULT,
 	.summary = "process_vm_readv/writev from a second process and O_DIRECT pin arena pages BPF frees",
-	.arena_flags = BPF_F_SEGV_ON_FAULT,
-	.setup = setup,
-	.lead = vm_spawner,
-	.user = gup_user,
-	.opts = opts,
+	.setup = setup, .lead = vm_spawner, .user = gup_user, .opts = opts,
 };

@@ -118,12 +118,8 @@ static const struct as_optdef opts[] = {
 };
 
 const struct as_scenario as_sc_io_wq = {
-	.name = "io-wq",
+	.name = "io-wq", .arena_flags = BPF_F_SEGV_ON_FAULT,
 	.summary = "io_uring READ/WRITE/MADVISE on arena addresses (inline and io-wq) race BPF frees; "
 		   "with --io-wq-munmap (or --unsafe) also munmap",
-	.arena_flags = BPF_F_SEGV_ON_FAULT,
-	.probe = as_probe_io_uring,
-	.lead = io_lead,	/* at least one; it munmaps */
-	.user = io_worker,
-	.opts = opts,
+	.probe = as_probe_io_uring, .lead = io_lead, .user = io_worker, .opts = opts,
 };

@@ -75,9 +75,7 @@ static void madvise_worker(struct as_worker *w)
 }
 
 const struct as_scenario as_sc_madvise = {
-	.name = "madvise",
+	.name = "madvise", .arena_flags = BPF_F_SEGV_ON_FAULT,
 	.summary = "MADV_DONTNEED/COLD/PAGEOUT and mprotect of the arena race BPF frees; contents persist",
-	.arena_flags = BPF_F_SEGV_ON_FAULT,
-	.lead = madvise_worker,		/* at least one */
-	.user = madvise_worker,
+	.lead = madvise_worker, .user = madvise_worker,
 };

@@ -24,7 +24,6 @@ static void child(struct as_worker *w, void *arg)
 	struct as_run *r = as_run_of(w);
 	const struct as_arena *a = as_arena(r);
 	uint64_t end = as_now_ns() + 1000000ULL * (1 + as_rand_below(w, 20));
-	uint64_t v;
 
 	(void)arg;
 	if (as_map_again(r)) {
@@ -37,17 +36,9 @@ static void child(struct as_worker *w, void *arg)
 
 		if (as_rand_below(w, 2))
 			madvise(as_page_addr(a, p), AS_PAGE_SIZE, MADV_DONTNEED);
-		/* a stale read decided on the spot (no sweep covers children) */
-		{
-			uint32_t s0 = as_page_state(r, p);
-			int sig = as_guarded_read((volatile uint64_t *)as_page_addr(a, p), &v);
-
-			if (!sig && as_read_was_stale(r, p, s0, v))
-				as_report_v(r, V_STALE_FREE, p, "stale user PTE in another process: the free "
-					    "did not zap this child's mapping (or a fault raced it)",
-					    "child %d reads token %#lx of an allocation whose free had returned",
-					    getpid(), (unsigned long)v);
-		}
+		/* decided on the spot: no sweep covers children */
+		as_child_read(w, p, "stale user PTE in another process: the free did not zap this child's "
+			      "mapping (or a fault raced it)");
 		as_check_contents(w, p, "a fault in a child process");
 	}
 	if (as_rand_below(w, 2))
@@ -69,10 +60,7 @@ static void spawner(struct as_worker *w)
 }
 
 const struct as_scenario as_sc_multi_process = {
-	.name = "multi-process",
+	.name = "multi-process", .unsafe = true, .arena_flags = BPF_F_SEGV_ON_FAULT,
 	.summary = "child processes map, fault, munmap or exit while BPF frees",
-	.unsafe = true,
-	.arena_flags = BPF_F_SEGV_ON_FAULT,
-	.lead = spawner,
-	.user = as_fault_worker,
+	.lead = spawner, .user = as_fault_worker,
 };

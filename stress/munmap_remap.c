@@ -32,10 +32,7 @@ static void remap_worker(struct as_worker *w)
 }
 
 const struct as_scenario as_sc_munmap_remap = {
-	.name = "munmap-remap",
+	.name = "munmap-remap", .unsafe = true, .arena_flags = BPF_F_SEGV_ON_FAULT,
 	.summary = "munmap + re-mmap the whole arena while BPF frees and threads fault",
-	.unsafe = true,
-	.arena_flags = BPF_F_SEGV_ON_FAULT,
-	.lead = remap_worker,
-	.user = as_fault_worker,
+	.lead = remap_worker, .user = as_fault_worker,
 };

@@ -118,10 +118,7 @@ static void pin_worker(struct as_worker *w)
 }
 
 const struct as_scenario as_sc_pinned = {
-	.name = "pinned",
+	.name = "pinned", .arena_flags = BPF_F_SEGV_ON_FAULT,
 	.summary = "io_uring fixed buffers pin arena pages; READ/WRITE_FIXED while BPF frees and re-allocates",
-	.arena_flags = BPF_F_SEGV_ON_FAULT,
-	.probe = as_probe_io_uring,
-	.lead = pin_worker,	/* at least one */
-	.user = pin_worker,
+	.probe = as_probe_io_uring, .lead = pin_worker, .user = pin_worker,
 };

@@ -109,15 +109,8 @@ void as_suspect(struct as_worker *w);		/* ask for an immediate sweep */
 
 /* ---- the page table ---- */
 
-/* Snapshot of page p's owner state, for as_read_was_stale(). */
-uint32_t as_page_state(const struct as_run *r, uint32_t p);
 bool as_page_allocated(const struct as_run *r, uint32_t p);
 uint64_t as_page_token(const struct as_run *r, uint32_t p);	/* of its last allocation */
-/* A read of page p that began with the page free (state s0) and returned v:
- * true when it still returned the token of the allocation freed there, i.e.
- * user space reached a page the arena dropped (a page being re-allocated
- * reads 0 or its new token instead). */
-bool as_read_was_stale(const struct as_run *r, uint32_t p, uint32_t s0, uint64_t v);
 
 /* ---- user-side access (SIGSEGV/SIGBUS caught): 0 or the signal ---- */
 
@@ -135,6 +128,11 @@ void as_touch(struct as_run *r, uint32_t pgoff, uint32_t n);
 /* "Contents must persist": if page p stayed allocated around the read, it
  * must read the token BPF wrote.  what names the operation before it. */
 int as_check_contents(struct as_worker *w, uint32_t p, const char *what);
+/* A process without a sweep of its own (a forked child) reads page p's
+ * token: if the read began with the page free and returned the token of the
+ * allocation freed there, this process maps a page the arena dropped, and it
+ * is reported at once (V_STALE_FREE, with classify).  0, or the signal. */
+int as_child_read(struct as_worker *w, uint32_t p, const char *classify);
 /* A violation found by scenario code. */
 void as_report_v(struct as_run *r, enum as_vkind kind, uint32_t pgoff, const char *classify,
 		 const char *fmt, ...) __attribute__((format(printf, 5, 6)));

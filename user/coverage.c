@@ -32,7 +32,12 @@ void as_cov_start(struct as_covrun *c)
 		const char *sec = bpf_program__section_name(prog), *fn = strchr(sec, '/');
 
 		if (!fn || btf__find_by_name_kind(btf, fn + 1, BTF_KIND_FUNC) < 0) {
-			note(c, fn ? fn + 1 : sec, "not in this kernel's BTF");
+			/* the arena zaps through one of the two, by kernel version */
+			const char *twin = !fn ? NULL : !strcmp(fn + 1, "zap_vma_range") ? "zap_page_range_single"
+					 : !strcmp(fn + 1, "zap_page_range_single") ? "zap_vma_range" : NULL;
+
+			if (!twin || btf__find_by_name_kind(btf, twin, BTF_KIND_FUNC) < 0)
+				note(c, fn ? fn + 1 : sec, "not in this kernel's BTF");
 			bpf_program__set_autoload(prog, false);
 		}
 	}

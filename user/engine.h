@@ -141,6 +141,12 @@ uint64_t as_pfn(struct as_run *r, uint32_t p);
  * then MADV_DONTNEED of page p.  The caller's next access faults afresh;
  * as_pfn() then says what it mapped.  0, or -errno of madvise. */
 int as_drop_pte(struct as_run *r, uint32_t p, uint64_t *pfn_now);
+/* A read of page p that began with the page free (state s0) and returned v:
+ * true when it still returned the token of the allocation freed there, i.e.
+ * user space reached a page the arena dropped (a page being re-allocated
+ * reads 0 or its new token instead). */
+bool as_read_was_stale(const struct as_run *r, uint32_t p, uint32_t s0, uint64_t v);
+uint32_t as_page_state(const struct as_run *r, uint32_t p);
 /* Record a violation: time, address, report, console, --stop-on-violation. */
 void as_violation(struct as_run *r, struct as_violation *v);
 

@@ -33,26 +33,20 @@ void as_install_signal_guard(void)
 
 /* sigsetjmp without saving the mask (no syscall on the hot path);
  * SA_NODEFER keeps the signal unblocked after the jump. */
-int as_guarded_read(volatile uint64_t *p, uint64_t *val)
+static int guarded(volatile uint64_t *p, uint64_t *val, bool write)
 {
 	struct as_guard *g = &as_tls_guard;
 
 	if (sigsetjmp(g->jb, 0))
 		return g->sig;
 	g->armed = 1;
-	*val = *p;
+	if (write)
+		*p = *val;
+	else
+		*val = *p;
 	g->armed = 0;
 	return 0;
 }
 
-int as_guarded_write(volatile uint64_t *p, uint64_t val)
-{
-	struct as_guard *g = &as_tls_guard;
-
-	if (sigsetjmp(g->jb, 0))
-		return g->sig;
-	g->armed = 1;
-	*p = val;
-	g->armed = 0;
-	return 0;
-}
+int as_guarded_read(volatile uint64_t *p, uint64_t *val) { return guarded(p, val, false); }
+int as_guarded_write(volatile uint64_t *p, uint64_t val) { return guarded(p, &val, true); }

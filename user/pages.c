@@ -137,23 +137,35 @@ static void sigbus(struct as_worker *w, uint32_t p, const char *what)
 	as_violation(w->run, &v);
 }
 
-int as_uread(struct as_worker *w, uint32_t pgoff, uint32_t off, uint64_t *val)
+/* A guarded user read or write of one word, counted; SIGBUS is reported. */
+static int uaccess(struct as_worker *w, uint32_t pgoff, uint32_t off, uint64_t *val, bool write)
 {
-	struct as_page *pg = &w->run->pages[pgoff];
-	uint32_t s0 = atomic_load_explicit(&pg->state, memory_order_acquire);
 	int sig;
 
 	as_touch(w->run, pgoff, 1);
 	atomic_store_explicit(&w->cur, pgoff, memory_order_relaxed);
-	sig = as_guarded_read(as_uword(w->run, pgoff, off), val);
-
-	w->ctr[sig ? C_USEGV : C_UREAD]++;
+	sig = write ? as_guarded_write(as_uword(w->run, pgoff, off), *val)
+		    : as_guarded_read(as_uword(w->run, pgoff, off), val);
+	w->ctr[sig ? C_USEGV : write ? C_UWRITE : C_UREAD]++;
 	if (sig == SIGBUS)
-		sigbus(w, pgoff, "read");
+		sigbus(w, pgoff, write ? "write" : "read");
+	return sig;
+}
+
+int as_uread(struct as_worker *w, uint32_t pgoff, uint32_t off, uint64_t *val)
+{
+	uint32_t s0 = as_page_state(w->run, pgoff);
+	int sig = uaccess(w, pgoff, off, val, false);
+
 	/* a suspect only: the sweep decides */
 	if (!sig && off == AS_OFF_TOKEN && as_read_was_stale(w->run, pgoff, s0, *val))
 		as_suspect(w);
 	return sig;
+}
+
+int as_uwrite(struct as_worker *w, uint32_t pgoff, uint32_t off, uint64_t val)
+{
+	return uaccess(w, pgoff, off, &val, true);
 }
 
 bool as_read_was_stale(const struct as_run *r, uint32_t p, uint32_t s0, uint64_t v)
@@ -164,17 +176,16 @@ bool as_read_was_stale(const struct as_run *r, uint32_t p, uint32_t s0, uint64_t
 	       atomic_load(&pg->state) == PS_FREE;
 }
 
-int as_uwrite(struct as_worker *w, uint32_t pgoff, uint32_t off, uint64_t val)
+int as_child_read(struct as_worker *w, uint32_t p, const char *classify)
 {
-	int sig;
+	struct as_run *r = w->run;
+	uint32_t s0 = as_page_state(r, p);
+	uint64_t v = 0;
+	int sig = as_guarded_read(as_uword(r, p, AS_OFF_TOKEN), &v);
 
-	as_touch(w->run, pgoff, 1);
-	atomic_store_explicit(&w->cur, pgoff, memory_order_relaxed);
-	sig = as_guarded_write(as_uword(w->run, pgoff, off), val);
-
-	w->ctr[sig ? C_USEGV : C_UWRITE]++;
-	if (sig == SIGBUS)
-		sigbus(w, pgoff, "write");
+	if (!sig && as_read_was_stale(r, p, s0, v))
+		as_report_v(r, V_STALE_FREE, p, classify, "child %d reads token %#" PRIx64 " of an allocation "
+			    "whose free had returned", getpid(), v);
 	return sig;
 }
 
