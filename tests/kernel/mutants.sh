@@ -1,0 +1,97 @@
+#!/bin/bash
+# The mutation harness: how much of what the tool claims to find does it find?
+#
+# usage: tests/kernel/mutants.sh [NAME...]     (default: every tests/kernel/mutants/*.mut)
+#   AS_MUT_SECS   guest seconds of the default VM invocation (default 10)
+#   AS_MUT_RUNS   runs of the fixed base and of each negative control (default 3)
+#   AS_MUT_OUT    results file (default tests/kernel/results-<version>.txt)
+#
+# Builds what is missing (tests/kernel/build.sh: the fixed 7.x base and each
+# named edit over it), then boots each in the VM runner with arena-stress's
+# default VM invocation (--unsafe -d SECS: every scenario) and prints the kill
+# matrix: for a mutant, killed or not, by which oracle or kernel report, and
+# the guest time to the first kill; the base and every negative control must
+# be clean in every run.  Exit 0 when they are, 1 when not, 2 on a build or
+# usage error.  A surviving mutant is a gap in the tool, reported, not an exit.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+cd "$top" || exit 2
+SECS=${AS_MUT_SECS:-10}
+RUNS=${AS_MUT_RUNS:-3}
+[ -x arena-stress-static ] || { echo "mutants: build it first: make static" >&2; exit 2; }
+names=("$@")
+if [ ${#names[@]} -eq 0 ]; then
+	for m in "$here"/mutants/*.mut; do names+=("$(basename "$m" .mut)"); done
+fi
+work=$(mktemp -d /tmp/as-mutants.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+
+bash "$here/build.sh" fixed "${names[@]}" >"$work/images" || exit 2
+ver=$(bash "$top/scripts/ksrc.sh" >/dev/null && make -s -C "$(bash "$top/scripts/ksrc.sh")" kernelversion)
+OUTF=${AS_MUT_OUT:-$here/results-$ver.txt}
+
+# one VM run: prints "VERDICT<TAB>BY<TAB>FIRST_S<TAB>SCENARIO<TAB>WORK"
+run_one() {
+	local img=$1 tag=$2 rc
+	bash tests/vm/run.sh --kernel "$img" --timeout $((SECS * 6 + 120)) --json-out "$work/$tag.json" \
+		--console-out "$work/$tag.console" -- --unsafe -d "$SECS" >"$work/$tag.out" 2>&1
+	rc=$?
+	python3 - "$work/$tag.json" "$rc" <<'PY'
+import json, sys
+path, rc = sys.argv[1], int(sys.argv[2])
+if rc == 10:
+    print("killed\tkernel crash\t-\t-\t-"); sys.exit()
+if rc == 11:
+    print("killed\tVM hang (no result)\t-\t-\t-"); sys.exit()
+if rc not in (0, 1, 3):
+    print("error\tarena-stress exit %d\t-\t-\t-" % rc); sys.exit()
+d = json.load(open(path))
+t, first = 0.0, None
+allocs = sum(s["counters"].get("alloc", 0) for s in d["scenarios"])
+for s in d["scenarios"]:
+    if s["status"] != "ran":
+        continue
+    if s["violations_total"] and first is None:
+        v = s["violations"][0] if s["violations"] else {"kind": "?"}
+        first = (v["kind"], t + (s["first_detection_ms"] or 0) / 1000.0, s["name"])
+    t += s["duration_s"]
+if first is None:
+    print("clean\t-\t-\t-\t%d allocs" % allocs)
+else:
+    kinds = sorted({k for s in d["scenarios"] for k in s["by_kind"]})
+    print("killed\t%s (first: %s)\t%.2f\t%s\t%d allocs" % (",".join(kinds), first[0], first[1], first[2], allocs))
+PY
+}
+
+ok=1
+{
+	echo "# Mutation matrix, $(date -u +%F), Debian linux-source $ver (tests/kernel/base.config),"
+	echo "# VM runner under TCG, arena-stress --unsafe -d $SECS (all scenarios); base and controls $RUNS runs each"
+	printf '%-26s %-8s %-9s %-8s %-22s %s\n' name kind verdict first_s scenario "killed by / work"
+} | tee "$work/matrix"
+killed=0 total=0
+while read -r variant img; do
+	if [ "$variant" = fixed ]; then kind=base; else
+		kind=$(python3 "$here/mutate.py" meta "$here/mutants/$variant.mut" | cut -f1); fi
+	n=1; [ "$kind" != mutant ] && n=$RUNS
+	for i in $(seq 1 "$n"); do
+		IFS=$'\t' read -r verdict by first sc workdone < <(run_one "$img" "$variant.$i")
+		if [ "$kind" = mutant ]; then
+			total=$((total + 1))
+			[ "$verdict" = killed ] && killed=$((killed + 1))
+			[ "$verdict" = killed ] || verdict=SURVIVED
+		elif [ "$verdict" != clean ]; then
+			ok=0; verdict="NOT-CLEAN"
+			cp "$work/$variant.$i.console" "/tmp/as-mutant-$variant.$i.console" 2>/dev/null
+		fi
+		printf '%-26s %-8s %-9s %-8s %-22s %s\n' "$variant${n:+$([ "$n" -gt 1 ] && echo " #$i")}" "$kind" \
+			"$verdict" "$first" "$sc" "${by/#-/}${workdone:+ ${workdone}}" | tee -a "$work/matrix"
+	done
+done <"$work/images"
+{
+	echo "# killed $killed of $total mutants; base and controls clean in every run: $([ $ok = 1 ] && echo yes || echo NO)"
+} | tee -a "$work/matrix"
+cp "$work/matrix" "$OUTF"
+echo "mutants: matrix written to $OUTF"
+[ $ok = 1 ]
