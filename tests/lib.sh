@@ -73,3 +73,36 @@ needs_vm() {
 	command -v qemu-system-x86_64 >/dev/null || skip "no qemu (make vm-deps)"
 	pkg=${AS_VM_KERNEL_PKG:-'linux-image-6.12.*-cloud-amd64'}
 }
+
+# wait_for FILE REGEX [SECONDS]: until a line of FILE matches (the tool's own
+# progress line is the readiness signal: it comes once the workers run);
+# 1 if it never does within SECONDS (default 20).
+wait_for() {
+	local end=$(( $(date +%s) + ${3:-20} ))
+	until grep -qE "$2" "$1" 2>/dev/null; do
+		[ "$(date +%s)" -lt "$end" ] || return 1
+		sleep 0.05
+	done
+}
+
+# gone PID [SECONDS]: until the process is gone (a zombie counts as gone)
+gone() {
+	local end=$(( $(date +%s) + ${2:-10} )) st
+	while [ -d "/proc/$1" ]; do
+		st=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)
+		[ "$st" = Z ] && return 0
+		[ "$(date +%s)" -lt "$end" ] || return 1
+		sleep 0.05
+	done
+}
+
+# memcg_dir: the directory of this shell's memory cgroup (v1 or v2), or nothing
+memcg_dir() {
+	local rel
+	rel=$(sed -n 's/^[0-9]*:memory://p' /proc/self/cgroup)
+	if [ -n "$rel" ] && [ -f "/sys/fs/cgroup/memory$rel/memory.usage_in_bytes" ]; then
+		echo "/sys/fs/cgroup/memory${rel%/}"; return 0
+	fi
+	rel=$(sed -n 's/^0:://p' /proc/self/cgroup)
+	[ -n "$rel" ] && [ -f "/sys/fs/cgroup$rel/memory.current" ] && echo "/sys/fs/cgroup${rel%/}"
+}

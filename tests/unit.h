@@ -1,11 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Tiny test helpers in the spirit of liburing's test/: one test program per
- * file, exit 0 = pass, 1 = fail, 77 = skip.  ASSERT_* print where and why.
+ * Tiny test helpers in the spirit of liburing's test/ and the BPF
+ * selftests: one test program per file, exit 0 = pass, 1 = fail, 77 = skip.
+ * ASSERT_* print where and why, count the failure, and evaluate to whether
+ * the assertion held, so that a test stops where going on would be wrong:
+ *	if (!ASSERT_TRUE(p != MAP_FAILED, "mapping"))
+ *		return;
  */
 #ifndef AS_UNIT_H
 #define AS_UNIT_H
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -15,12 +20,13 @@
 
 static int t_failed;
 
-#define ASSERT_TRUE(c, msg) do { if (!(c)) { t_failed++; \
-	fprintf(stderr, "%s:%d: FAIL %s: %s\n", __FILE__, __LINE__, msg, #c); } } while (0)
-#define ASSERT_EQ(a, b, msg) do { long long _a = (long long)(a), _b = (long long)(b); if (_a != _b) { \
-	t_failed++; fprintf(stderr, "%s:%d: FAIL %s: %s == %lld, want %lld\n", __FILE__, __LINE__, msg, #a, _a, _b); } } while (0)
-#define ASSERT_STR_HAS(s, sub, msg) do { if (!strstr((s), (sub))) { t_failed++; \
-	fprintf(stderr, "%s:%d: FAIL %s: '%s' lacks '%s'\n", __FILE__, __LINE__, msg, (s), (sub)); } } while (0)
+#define ASSERT_TRUE(c, msg) ({ bool _ok = (c); if (!_ok) { t_failed++; \
+	fprintf(stderr, "%s:%d: FAIL %s: %s\n", __FILE__, __LINE__, msg, #c); } _ok; })
+#define ASSERT_EQ(a, b, msg) ({ long long _a = (long long)(a), _b = (long long)(b); bool _ok = _a == _b; \
+	if (!_ok) { t_failed++; fprintf(stderr, "%s:%d: FAIL %s: %s == %lld, want %lld\n", \
+				     __FILE__, __LINE__, msg, #a, _a, _b); } _ok; })
+#define ASSERT_STR_HAS(s, sub, msg) ({ bool _ok = strstr((s), (sub)) != NULL; if (!_ok) { t_failed++; \
+	fprintf(stderr, "%s:%d: FAIL %s: '%s' lacks '%s'\n", __FILE__, __LINE__, msg, (s), (sub)); } _ok; })
 
 #define T_DONE() do { printf("%s: %s\n", __FILE__, t_failed ? "FAIL" : "PASS"); \
 	return t_failed ? T_EXIT_FAIL : T_EXIT_PASS; } while (0)

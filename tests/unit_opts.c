@@ -66,6 +66,32 @@ int main(void)
 	ASSERT_EQ(parse(&o, err, "--inject", "dirty-alloc", "--unsafe"), 0, "inject");
 	ASSERT_TRUE(o.inject && o.unsafe, "inject, unsafe");
 
+	/* numbers are decimal only: no octal, hex, sign or space */
+	ASSERT_EQ(parse(&o, err, "-p", "010", NULL), 0, "-p 010 is decimal");
+	ASSERT_EQ(o.pages, 10, "-p 010 = 10 pages, not octal 8");
+	ASSERT_EQ(parse(&o, err, "-p", "08", NULL), 0, "-p 08 is decimal too");
+	ASSERT_EQ(o.pages, 8, "-p 08 = 8 pages");
+	bad("-p", "0x10", "--pages");
+	bad("-d", "0x10", "--duration");
+	bad("-d", "1e3", "--duration");
+	bad("-S", " -1", "--seed");
+	bad("-S", "18446744073709551616", "--seed");
+	ASSERT_EQ(parse(&o, err, "-S", "18446744073709551615", NULL), 0, "the largest seed");
+	/* the option to blame is the one given */
+	bad("-Zx", NULL, "'-Z'");
+	ASSERT_EQ(parse(&o, err, "-d", "1", "-Zx"), AS_EXIT_USAGE, "-d 1 -Zx");
+	ASSERT_STR_HAS(err, "'-Z'", "-d 1 -Zx blames -Z");
+	bad("-d", NULL, "--duration");
+	/* values that are options, empty values, names twice */
+	ASSERT_EQ(parse(&o, err, "-j", "-v", NULL), AS_EXIT_USAGE, "-j -v");
+	ASSERT_STR_HAS(err, "--json needs a value", "-j -v names --json");
+	bad("--json", "", "--json");
+	bad("--scenario", "fault-free,fault-free", "named twice");
+	/* scenario options: in the table, default off, --unsafe turns this one on */
+	ASSERT_EQ(parse(&o, err, "--gup-dio-dir", "/tmp", NULL), 0, "a scenario's own option");
+	ASSERT_EQ(parse(&o, err, "--io-wq-munmap", NULL, NULL), 0, "--io-wq-munmap");
+	bad("--io-wq-munmap=1", NULL, "--io-wq-munmap");
+
 	bad("--pages", "3", "--pages");
 	bad("--pages", "9000", "--pages");
 	bad("--pages", "12x", "--pages");

@@ -187,9 +187,11 @@ static void pagemap(void)
 	char *p = mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	uint64_t pm[2];
 
-	ASSERT_TRUE(fd >= 0 && p != MAP_FAILED, "pagemap and a test mapping");
+	if (!ASSERT_TRUE(fd >= 0 && p != MAP_FAILED, "pagemap and a test mapping"))
+		return;
 	p[0] = 1;	/* page 0 present, page 1 never touched */
-	ASSERT_EQ(as_pagemap_read(fd, (uintptr_t)p, 2, pm), 0, "pagemap read");
+	if (!ASSERT_EQ(as_pagemap_read(fd, (uintptr_t)p, 2, pm), 0, "pagemap read"))
+		return;
 	ASSERT_TRUE(pm[0] & PM_PRESENT, "touched page is present");
 	ASSERT_TRUE(!(pm[1] & PM_PRESENT), "untouched page is not present");
 	if (geteuid() == 0)

@@ -111,6 +111,7 @@ struct as_run {
 
 	struct as_report *rep;		/* where violations go */
 	uint64_t sweep_seq;
+	uint64_t sweep_ns;		/* time spent in sweeps */
 	uint64_t totals[C__NR];		/* summed at the end */
 	uint64_t own_ctr[C__NR];	/* the coordinator's own (sweeps) */
 	uint64_t elapsed_ns;

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -79,12 +81,43 @@ static const char *scenario_skip(const struct as_scenario *sc, const struct as_o
 	return NULL;
 }
 
+/*
+ * Signals.  A terminal's Ctrl-C reaches the whole process group: this
+ * process and the scenario child.  The child only ever stops its run on
+ * SIGINT/SIGTERM (however many come) and reports; the parent forwards the
+ * first one (for a kill of the parent's PID alone) and counts them.  A
+ * second one here means "quit now": the child is killed, its cgroup removed,
+ * and the report says what ran.  The child dies with the parent
+ * (PR_SET_PDEATHSIG), so a SIGKILL of the parent leaves nothing running.
+ */
+static volatile sig_atomic_t sigints;
+static volatile pid_t child_pid;
+
 static void on_sigint(int sig)
 {
 	(void)sig;
-	if (atomic_load(&as_interrupted))
-		_exit(130);	/* second Ctrl-C: leave at once */
 	atomic_store(&as_interrupted, true);
+	if (++sigints >= 2 && child_pid > 0)
+		kill(child_pid, SIGKILL);
+}
+
+static void on_sigint_child(int sig)
+{
+	(void)sig;
+	atomic_store(&as_interrupted, true);
+}
+
+/* In the scenario child: die with the parent, stop (only) on signals. */
+static void child_signals(pid_t parent)
+{
+	struct sigaction sa = {.sa_handler = on_sigint_child};
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)	/* the parent died before the prctl */
+		_exit(1);
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 }
 
 /*
@@ -98,6 +131,7 @@ static void run_isolated(const struct as_scenario *sc, const struct as_opts *o, 
 {
 	uint64_t deadline;
 	bool forwarded = false;
+	pid_t parent = getpid();
 	char why[512];
 	pid_t pid;
 	int status;
@@ -111,6 +145,7 @@ static void run_isolated(const struct as_scenario *sc, const struct as_opts *o, 
 		return;
 	}
 	if (pid == 0) {
+		child_signals(parent);
 		as_memcg_isolate(rep->memcg_dir, sizeof(rep->memcg_dir));
 		as_run_scenario(sc, o, o->seed, dur, rep, why, sizeof(why));
 		atomic_store(&rep->done, 1);
@@ -118,6 +153,7 @@ static void run_isolated(const struct as_scenario *sc, const struct as_opts *o, 
 		fflush(stderr);
 		_exit(0);	/* hangs here if workers are stuck: the parent does not wait */
 	}
+	child_pid = pid;
 	/* the run, its 5 s hang watchdog, teardown and the leak oracle's wait */
 	deadline = as_now_ns() + (uint64_t)((dur + 30) * 1e9);
 	for (;;) {
@@ -127,12 +163,14 @@ static void run_isolated(const struct as_scenario *sc, const struct as_opts *o, 
 			if (rep->memcg_dir[0])
 				rmdir(rep->memcg_dir);	/* empty now: its process is gone */
 			if (!atomic_load(&rep->done)) {
-				rep->status = AS_FAILED;
-				snprintf(rep->why, sizeof(rep->why), "scenario process died (%s %d)",
+				rep->status = sigints >= 2 ? AS_KILLED : AS_FAILED;
+				snprintf(rep->why, sizeof(rep->why), sigints >= 2
+					 ? "killed by a second interrupt before it could report"
+					 : "scenario process died (%s %d)",
 					 WIFSIGNALED(status) ? "signal" : "exit status",
 					 WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
 			}
-			return;
+			break;
 		}
 		if (atomic_load(&rep->done)) {
 			/* report final; give the child a moment to exit, then leave it */
@@ -144,20 +182,47 @@ static void run_isolated(const struct as_scenario *sc, const struct as_opts *o, 
 				}
 				usleep(20000);
 			}
-			return;
+			break;
 		}
 		if (atomic_load(&as_interrupted) && !forwarded) {
-			kill(pid, SIGINT);
+			kill(pid, SIGINT);	/* idempotent if the terminal sent it too */
 			forwarded = true;
+			fprintf(stderr, "arena-stress: interrupted: stopping and reporting what ran "
+				"(interrupt again to quit at once)\n");
 		}
 		if (as_now_ns() > deadline) {
 			rep->status = AS_FAILED;
 			snprintf(rep->why, sizeof(rep->why), "scenario process did not finish %.0f s after its end "
 				 "(stuck in the kernel?); left behind as pid %d", 30.0, pid);
-			return;
+			break;
 		}
 		usleep(10000);
 	}
+	child_pid = 0;
+}
+
+/* The outputs the run will write, checked before it starts: a bad path is
+ * a usage error now, not after the whole run.  0, or fills err. */
+static int open_outputs(const struct as_opts *o, FILE **json, char *err, size_t len)
+{
+	*json = NULL;
+	if (o->json && !strcmp(o->json, "-")) {
+		/* stdout carries only the JSON: the human report goes to stderr */
+		int fd = dup(STDOUT_FILENO);
+
+		if (fd < 0 || dup2(STDERR_FILENO, STDOUT_FILENO) < 0 || !(*json = fdopen(fd, "w"))) {
+			snprintf(err, len, "--json -: %s", strerror(errno));
+			return -1;
+		}
+	} else if (o->json && !(*json = fopen(o->json, "w"))) {
+		snprintf(err, len, "cannot write --json %s: %s", o->json, strerror(errno));
+		return -1;
+	}
+	if (o->repro && ((mkdir(o->repro, 0755) && errno != EEXIST) || access(o->repro, W_OK))) {
+		snprintf(err, len, "cannot write --repro %s: %s", o->repro, strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -166,7 +231,8 @@ int main(int argc, char **argv)
 	const struct as_scenario *run[AS_MAX_SCEN];
 	struct as_opts o;
 	char err[512], why[512], envwhy[512] = "";
-	int nrun = 0, nrep = 0, code, i, runnable = 0, json_fd = -1;
+	int nrun = 0, nrep = 0, code, i, runnable = 0;
+	FILE *json;
 	bool env_ok;
 	struct utsname un;
 
@@ -216,10 +282,9 @@ int main(int argc, char **argv)
 	}
 	if (!o.seed_set)
 		o.seed = ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid() ^ (uint64_t)clock();
-	if (o.json && !strcmp(o.json, "-")) {
-		/* stdout carries only the JSON: the human report goes to stderr */
-		json_fd = dup(STDOUT_FILENO);
-		dup2(STDERR_FILENO, STDOUT_FILENO);
+	if (open_outputs(&o, &json, err, sizeof(err))) {
+		fprintf(stderr, "arena-stress: %s\n", err);
+		return AS_EXIT_USAGE;
 	}
 	reps = mmap(NULL, sizeof(*reps) * AS_MAX_SCEN, PROT_READ | PROT_WRITE,
 		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -228,19 +293,31 @@ int main(int argc, char **argv)
 		return AS_EXIT_USAGE;
 	}
 	as_install_signal_guard();
-	signal(SIGINT, on_sigint);
-	signal(SIGTERM, on_sigint);
+	{
+		struct sigaction sa = {.sa_handler = on_sigint};
+
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+	}
+	/* memory cgroups of earlier runs whose parent was killed */
+	as_memcg_sweep_stale();
 
 	for (i = 0; i < nrun; i++)
 		runnable += !scenario_skip(run[i], &o, why, sizeof(why));
 	printf("arena-stress: kernel %s, seed %" PRIu64 ", %u pages, %d BPF + %d user threads, %.1fs\n",
 	       un.release, o.seed, o.pages, o.bpf_threads, o.user_threads, o.duration);
 
-	for (i = 0; i < nrun && !atomic_load(&as_interrupted); i++) {
+	for (i = 0; i < nrun; i++) {
 		struct as_report *rep = &reps[nrep++];
 		const char *skip = scenario_skip(run[i], &o, why, sizeof(why));
 
 		as_report_init(rep, run[i]->name, o.seed);
+		if (atomic_load(&as_interrupted)) {
+			rep->status = AS_NOTRUN;
+			snprintf(rep->why, sizeof(rep->why), "interrupted before it started");
+			continue;
+		}
 		if (skip) {
 			rep->status = AS_SKIPPED;
 			snprintf(rep->why, sizeof(rep->why), "%s", skip);
@@ -260,17 +337,23 @@ int main(int argc, char **argv)
 
 		for (i = 0; i < nrep; i++) {
 			splat |= reps[i].by_kind[V_KERNEL] > 0;
-			viol |= reps[i].nviol > 0;
-			failed |= reps[i].status == AS_FAILED;
+			viol |= reps[i].nviol > reps[i].by_kind[V_STUCK];
+			/* a worker stuck outside the kernel is the tool's failure */
+			failed |= reps[i].status == AS_FAILED || reps[i].by_kind[V_STUCK] > 0;
 			ran |= reps[i].status == AS_RAN;
 		}
 		code = splat ? AS_EXIT_SPLAT : viol ? AS_EXIT_VIOLATION : failed ? AS_EXIT_USAGE
 		     : !ran ? AS_EXIT_SKIPPED : AS_EXIT_CLEAN;
+		if (!ran && !failed && !viol)
+			for (i = 0; i < nrep; i++)
+				if (reps[i].status == AS_NOWORK) {
+					printf("no scenario did any work (--duration %g s is too short to allocate once): "
+					       "not a pass\n", o.duration);
+					break;
+				}
 	}
 	if (atomic_load(&as_interrupted))
-		printf("interrupted: report covers the time run so far\n");
-	printf("result: %s (exit %d)\n", code == 0 ? "clean" : code == 1 ? "VIOLATIONS FOUND"
-	       : code == 3 ? "KERNEL SPLAT" : code == 4 ? "nothing ran" : "error", code);
+		printf("interrupted%s: report covers the time run so far\n", sigints >= 2 ? " twice" : "");
 	if (o.repro) {
 		const struct as_report *hit = NULL;
 
@@ -288,13 +371,12 @@ int main(int argc, char **argv)
 			       o.repro, o.repro, o.repro);
 		}
 	}
-	if (o.json) {
-		FILE *f = json_fd >= 0 ? fdopen(json_fd, "w") : fopen(o.json, "w");
-
-		if (!f || as_report_json(f, reps, nrep, un.release, code) || fclose(f)) {
-			fprintf(stderr, "arena-stress: cannot write --json %s: %s\n", o.json, strerror(errno));
-			return AS_EXIT_USAGE;
-		}
+	if (json && (as_report_json(json, reps, nrep, un.release, code) | fclose(json))) {
+		fprintf(stderr, "arena-stress: cannot write --json %s: %s\n", o.json, strerror(errno));
+		code = AS_EXIT_USAGE;
 	}
+	/* last, so that it always agrees with the exit code */
+	printf("result: %s (exit %d)\n", code == 0 ? "clean" : code == 1 ? "VIOLATIONS FOUND"
+	       : code == 3 ? "KERNEL SPLAT" : code == 4 ? "nothing ran" : "error", code);
 	return code;
 }

@@ -267,7 +267,7 @@ int as_parse_opts(int argc, char **argv, struct as_opts *o, char *err, size_t le
 		n++;
 	}
 	lo[n] = (struct option){0};
-	optind = 1;
+	optind = 0;	/* 0, not 1: glibc then also forgets a half-read "-Zx" */
 	opterr = 0;
 	while (!rc && (c = getopt_long(argc, argv, shorts, lo, NULL)) != -1) {
 		const struct as_optdef *d = by_val(c == ':' ? optopt : c, tab, n);

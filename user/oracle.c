@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <unistd.h>
 #include <sys/stat.h>
 #include "oracle.h"
@@ -24,6 +25,7 @@ const char *const as_vkind_name[V__NR] = {
 	[V_LEAK] = "leak",
 	[V_HANG] = "hang",
 	[V_PIN] = "pin-crossing",
+	[V_STUCK] = "tool-stuck",
 };
 
 uint64_t as_nonce(uint64_t seed, uint64_t sweep, uint32_t pgoff, int dir)
@@ -312,6 +314,25 @@ long long as_memcg_usage(void)
 	if (f)
 		fclose(f);
 	return v;
+}
+
+int as_memcg_sweep_stale(void)
+{
+	char dir[512], sub[1024];
+	const char *file;
+	struct dirent *e;
+	int n = 0;
+	DIR *d;
+
+	if (!memcg_find(dir, sizeof(dir), &file) || !(d = opendir(dir)))
+		return 0;
+	while ((e = readdir(d)))
+		if (!strncmp(e->d_name, "arena-stress-", 13) && e->d_type == DT_DIR) {
+			snprintf(sub, sizeof(sub), "%s/%s", dir, e->d_name);
+			n += rmdir(sub) == 0;	/* EBUSY while a process is in it */
+		}
+	closedir(d);
+	return n;
 }
 
 int as_memcg_isolate(char *made, size_t len)

@@ -23,6 +23,7 @@ enum as_vkind {
 	V_LEAK,		/* memory did not come back after teardown */
 	V_HANG,		/* a worker is stuck in the kernel and never reaches a quiesce point */
 	V_PIN,		/* data crossed between a pinned old page and a re-allocated address */
+	V_STUCK,	/* a worker never reached a quiesce point and is not in the kernel: a tool bug */
 	V__NR
 };
 extern const char *const as_vkind_name[V__NR];
@@ -115,5 +116,9 @@ long long as_memcg_usage(void);
  * oracle sees only its own charges (made = the directory, for rmdir later).
  * -1 when not possible: the oracle then reads the shared cgroup. */
 int as_memcg_isolate(char *made, size_t len);
+/* Remove the cgroups of earlier runs whose processes are all gone (a run
+ * killed with SIGKILL cannot remove its own); a live run's is busy and
+ * stays.  Returns how many went. */
+int as_memcg_sweep_stale(void);
 
 #endif

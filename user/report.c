@@ -52,9 +52,14 @@ void as_report_print_violation(FILE *f, const struct as_report *r, const struct 
 	fprintf(f, "  repro:    arena-stress --scenario %s --seed %" PRIu64 "\n", r->scenario, r->seed);
 }
 
-static const char *status_name(enum as_status s)
+const char *as_status_name(enum as_status s)
 {
-	return s == AS_RAN ? "ran" : s == AS_SKIPPED ? "skipped" : "failed";
+	static const char *const name[] = {
+		[AS_RAN] = "ran", [AS_SKIPPED] = "skipped", [AS_FAILED] = "failed",
+		[AS_NOTRUN] = "not run", [AS_NOWORK] = "no work", [AS_KILLED] = "killed",
+	};
+
+	return name[s];
 }
 
 static uint64_t ctr(const struct as_report *r, const char *name)
@@ -67,8 +72,22 @@ static uint64_t ctr(const struct as_report *r, const char *name)
 
 static void coverage_lines(FILE *f, struct as_report *reps, int n)
 {
+	const char *off = NULL;	/* the same reason for every scenario that ran: said once */
 	bool any = false;
 
+	for (int i = 0; i < n; i++) {
+		if (reps[i].status != AS_RAN && reps[i].status != AS_NOWORK)
+			continue;
+		if (reps[i].cov_on || (off && strcmp(off, reps[i].cov_unavail))) {
+			off = NULL;
+			break;
+		}
+		off = reps[i].cov_unavail;
+	}
+	if (off && *off) {
+		fprintf(f, "\nrace-window coverage (fentry/fexit, system-wide): unavailable: %s\n", off);
+		return;
+	}
 	for (int i = 0; i < n; i++) {
 		struct as_report *r = &reps[i];
 		const struct as_cov *c = &r->cov;
@@ -95,14 +114,14 @@ static void coverage_lines(FILE *f, struct as_report *reps, int n)
 
 void as_report_table(FILE *f, struct as_report *reps, int n)
 {
-	fprintf(f, "\n%-14s %-8s %7s %10s %10s %10s %8s %6s %10s  %s\n", "scenario", "status", "secs",
-		"allocs", "frees", "faults", "sweeps", "viol", "first(ms)", "kinds / reason");
+	fprintf(f, "\n%-14s %-8s %7s %10s %10s %10s %10s %8s %6s %10s  %s\n", "scenario", "status", "secs",
+		"allocs", "frees", "pages", "faults", "sweeps", "viol", "first(ms)", "kinds / reason");
 	for (int i = 0; i < n; i++) {
 		struct as_report *r = &reps[i];
 		char kinds[300] = "", first[32] = "-";
 		size_t k = 0;
 
-		if (r->status != AS_RAN) {
+		if (r->status != AS_RAN && r->status != AS_NOWORK) {
 			snprintf(kinds, sizeof(kinds), "%s", r->why);
 		} else {
 			for (int j = 1; j < V__NR; j++)
@@ -114,14 +133,16 @@ void as_report_table(FILE *f, struct as_report *reps, int n)
 		}
 		if (r->first_ns >= 0)
 			snprintf(first, sizeof(first), "%.2f", r->first_ns / 1e6);
-		fprintf(f, "%-14s %-8s %7.2f %10" PRIu64 " %10" PRIu64 " %10" PRIu64 " %8" PRIu64 " %6" PRIu64
-			" %10s  %s%s\n", r->scenario, status_name(r->status), r->duration_s,
-			ctr(r, "alloc"), ctr(r, "free"), ctr(r, "faults"), ctr(r, "sweep"), r->nviol,
-			first, kinds, r->interrupted ? " (interrupted)" : "");
+		fprintf(f, "%-14s %-8s %7.2f %10" PRIu64 " %10" PRIu64 " %10" PRIu64 " %10" PRIu64 " %8" PRIu64
+			" %6" PRIu64 " %10s  %s%s\n", r->scenario, as_status_name(r->status), r->duration_s,
+			ctr(r, "alloc"), ctr(r, "free"), ctr(r, "alloc_pages"), ctr(r, "faults"), ctr(r, "sweep"),
+			r->nviol, first, kinds, r->interrupted ? " (interrupted)" : "");
 	}
 	for (int i = 0; i < n; i++)
 		if (reps[i].note[0])
 			fprintf(f, "note: %s: %s\n", reps[i].scenario, reps[i].note);
+	fprintf(f, "(allocs, frees: BPF calls; pages: pages allocated; faults: the scenario process's page "
+		"faults; README.md, \"The final table\")\n");
 	coverage_lines(f, reps, n);
 }
 
@@ -153,9 +174,10 @@ int as_report_json(FILE *f, struct as_report *reps, int n, const char *kernel_re
 
 		fprintf(f, "%s\n    {\"name\": ", i ? "," : "");
 		json_str(f, r->scenario);
-		fprintf(f, ", \"status\": \"%s\", \"seed\": %" PRIu64 ", \"duration_s\": %.3f, \"interrupted\": %s",
-			status_name(r->status), r->seed, r->duration_s, r->interrupted ? "true" : "false");
-		if (r->status != AS_RAN) {
+		fprintf(f, ", \"status\": \"%s\", \"seed\": %" PRIu64 ", \"duration_s\": %.3f, \"interrupted\": %s"
+			", \"sweep_every_ms\": %.1f", as_status_name(r->status), r->seed, r->duration_s,
+			r->interrupted ? "true" : "false", r->sweep_every_ms);
+		if (r->status != AS_RAN && r->status != AS_NOWORK) {
 			fprintf(f, ", \"reason\": ");
 			json_str(f, r->why);
 		}

@@ -26,7 +26,11 @@ struct as_violation {
 	char classify[480];	/* e.g. orphaned user PTE, installed during the free */
 };
 
-enum as_status { AS_RAN, AS_SKIPPED, AS_FAILED };
+/* ran; skipped (this kernel or --unsafe); failed (set-up error); not run (an
+ * interrupt came first); no work (ran, but not one BPF allocation: no pass);
+ * killed (by a second interrupt: what it reported until then is kept) */
+enum as_status { AS_RAN, AS_SKIPPED, AS_FAILED, AS_NOTRUN, AS_NOWORK, AS_KILLED };
+const char *as_status_name(enum as_status s);
 
 struct as_report {
 	char scenario[32];
@@ -52,6 +56,7 @@ struct as_report {
 	struct as_cov cov;	/* its counts over the run */
 	char cov_unavail[256];
 	char note[256];		/* what of the scenario could not run here, and why */
+	double sweep_every_ms;	/* the sweeps' real interval (duration / sweeps) */
 	pthread_mutex_t lock;
 };
 

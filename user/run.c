@@ -188,7 +188,7 @@ static void run_loop(struct as_run *r, double duration_s, struct as_kwatch *kw, 
 		if (now >= t_prog) {
 			sum_counters(r, now_c);
 			now_c[C_FAULTS] = minflt() - flt0;
-			if (duration_s >= 2 || o->verbose) {
+			{
 				struct as_cov c;
 
 				as_cov_read(cov, &c);
@@ -246,9 +246,16 @@ static void run_report(struct as_run *r, bool started, const char *why)
 	rep->nctr = C__NR;
 	rep->ctr_name = as_ctr_name;
 	rep->duration_s = r->elapsed_ns / 1e9;
-	rep->status = started ? AS_RAN : AS_FAILED;
+	rep->status = !started ? AS_FAILED : r->totals[C_ALLOC] ? AS_RAN : AS_NOWORK;
 	if (!started)
 		snprintf(rep->why, sizeof(rep->why), "%s", why);
+	if (r->totals[C_SWEEP])
+		rep->sweep_every_ms = r->elapsed_ns / 1e6 / r->totals[C_SWEEP];
+	/* sweeps far behind --sweep-ms: say so (each costs O(pages)) */
+	if (rep->duration_s > 1 && rep->sweep_every_ms > 2.0 * r->o->sweep_ms)
+		printf("%s: sweeps ran every %.0f ms, not every %u ms (--sweep-ms): one sweep of %u pages "
+		       "took %.1f ms\n", r->sc->name, rep->sweep_every_ms, r->o->sweep_ms, r->a.npages,
+		       r->sweep_ns / 1e6 / r->totals[C_SWEEP]);
 }
 
 /* The workers, the pagemap and the arena (map fd and mapping) go; the run

@@ -93,6 +93,7 @@ int as_sweep(struct as_run *r)
 	uint64_t *pm0, *pm1;
 	struct as_op op = {0};
 	bool workers = !atomic_load(&r->stop);
+	uint64_t t_begin = as_now_ns();
 	int nviol = 0;
 
 	views = calloc(n, sizeof(*views));
@@ -164,6 +165,7 @@ int as_sweep(struct as_run *r)
 	}
 	r->own_ctr[C_SWEEP]++;
 	r->own_ctr[C_SWEEP_PAGES] += n;
+	r->sweep_ns += as_now_ns() - t_begin;
 	if (workers)
 		as_quiesce_end(r);
 	free(views), free(pm0), free(pm1);

@@ -213,6 +213,7 @@ void as_report_hang(struct as_run *r)
 			      k ? "; " : "", w->bpf ? "BPF" : "user", w->id, w->tid, wchan, atomic_load(&w->cur));
 	}
 	if (!k) {
+		v.kind = V_STUCK;	/* not the kernel's: the tool's own (or injected) */
 		snprintf(v.saw, sizeof(v.saw), "workers did not reach a quiesce point within %d s", AS_HANG_SECS);
 		snprintf(v.classify, sizeof(v.classify), "no worker is in uninterruptible sleep: stuck in user "
 			 "space or in an interruptible wait (a tool bug, an injected hang, or a very slow op)");
