@@ -24,6 +24,38 @@ bad "--scenario no-such-thing" "unknown scenario 'no-such-thing' for --scenario"
 bad "--frobnicate" "unknown option '--frobnicate'"
 bad "--seed" "option --seed needs a value"
 
+bad "-Zx" "unknown option '-Z'"
+bad "-d 1 -Zx" "unknown option '-Z'"
+bad "-p 0x10" "invalid value '0x10' for --pages"
+bad "-j -v" "option --json needs a value"
+bad "--scenario fault-free,fault-free" "scenario 'fault-free' named twice"
+bad "--json /nonexistent-dir/r.json" "cannot write --json /nonexistent-dir/r.json"
+
+if [ "$(id -u)" -eq 0 ] && $AS --list | grep -q '^fault-free *runs'; then
+	# outputs are checked before anything runs
+	start=$(date +%s.%N)
+	$AS -s fault-free -d 30 --json /nonexistent-dir/r.json >"$TMP/o" 2>&1; rc=$?
+	took=$(echo "$(date +%s.%N) - $start" | bc)
+	check "an unwritable --json fails at once (${took}s), exit 2 (got $rc)" \
+		[ $rc -eq 2 -a "$(echo "$took < 3" | bc)" = 1 ]
+	check "and nothing ran" bash -c "! grep -q '^scenario ' '$TMP/o'"
+	# a run that did no work is no pass
+	$AS -s fault-free -d 0.000001 >"$TMP/o" 2>&1; rc=$?
+	check "a run with no work: exit 4 (got $rc)" [ $rc -eq 4 ]
+	check "a run with no work says so" grep -q "^fault-free *no work" "$TMP/o"
+	check "a run with no work is not called clean" bash -c "! grep -q 'result: clean' '$TMP/o'"
+	check "its last line agrees with the exit code" bash -c "tail -1 '$TMP/o' | grep -q '(exit 4)$'"
+	# a progress line every second, even when a scenario has under 2 s
+	$AS -s fault-free,madvise -u 1 -d 3 >"$TMP/o" 2>&1
+	for sc in fault-free madvise; do
+		n=$(grep -cE "^\[$sc +[0-9.]+s\]" "$TMP/o")
+		check "progress: $sc (1.5 s) printed a progress line ($n)" [ "$n" -ge 1 ]
+	done
+	# sweeps that cannot keep --sweep-ms are said
+	$AS -s fault-free -u 0 -p 8192 --sweep-ms 1 -d 1.5 >"$TMP/o" 2>&1
+	check "sweeps slower than --sweep-ms are said" grep -q "^fault-free: sweeps ran every .* not every 1 ms" "$TMP/o"
+fi
+
 if [ "$(id -u)" -eq 0 ] && $AS --list | grep -q '^contract *runs'; then
 	$AS -s contract -d 0.3 --json - >"$TMP/j" 2>"$TMP/human"
 	check "--json - puts only JSON on stdout" python3 -c "import json,sys; json.load(open(sys.argv[1]))" "$TMP/j"

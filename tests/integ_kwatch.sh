@@ -6,9 +6,10 @@
 needs_arena
 [ -w /dev/kmsg ] || skip "/dev/kmsg not writable"
 
-$AS -s fault-free -u 0 -d 2 --json "$TMP/k.json" >"$TMP/out" 2>&1 &
+$AS -s fault-free -u 0 -d 3 --json "$TMP/k.json" >"$TMP/out" 2>&1 &
 pid=$!
-sleep 0.7
+# the progress line comes once the run (and its kernel watch) is under way
+wait_for "$TMP/out" '^\[fault-free +[0-9.]+s\]' || fail "no progress line"
 echo "arena-stress selftest line (not a real kernel problem): WARNING: injected $$" >/dev/kmsg
 wait $pid; rc=$?
 check "exit 3 on a kernel log splat (got $rc)" [ $rc -eq 3 ]

@@ -76,6 +76,7 @@ wait "$pid" 2>/dev/null
 for k in $kids; do check "kill: scenario child $k dies with the parent" gone "$k" 5; done
 if cg=$(memcg_dir); then
 	left() { for k in $kids; do [ -d "$cg/arena-stress-$k" ] && echo "$k"; done; }
+	check "kill: the killed run left its cgroup behind (nobody was there to remove it)" [ -n "$(left)" ]
 	$AS -s fault-free -u 0 -d 0.3 >/dev/null 2>&1
 	check "kill: the dead run's memory cgroup is removed by the next run ($(left))" [ -z "$(left)" ]
 else
