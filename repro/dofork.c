@@ -3,6 +3,10 @@
  * Reproducer: madvise(MADV_DOFORK) lets a forked child inherit the BPF arena
  * mapping, and bpf_arena_free_pages() never zaps the child's PTEs.
  *
+ * Deliberately stand-alone: it shares no code with arena-stress (only the
+ * page layout), so it can be sent to a kernel list on its own; what it
+ * repeats of the tool is on purpose.
+ *
  * The arena VMA is VM_DONTCOPY so that no child inherits it: frees zap only
  * the VMAs on the arena's own list, one entry per mmap().  MADV_DOFORK clears
  * VM_DONTCOPY; after fork() the child's VMA shares the parent's list entry

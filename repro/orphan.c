@@ -3,6 +3,10 @@
  * Reproducer: a user page fault on a BPF arena page racing
  * bpf_arena_free_pages() leaves a user PTE on a page the arena freed.
  *
+ * Deliberately stand-alone: it shares no code with arena-stress (only the
+ * page layout), so it can be sent to a kernel list on its own; what it
+ * repeats of the tool is on purpose.
+ *
  *   user thread (fault on X)               BPF program (bpf_arena_free_pages(X, 1))
  *   arena_vm_fault()
  *     lock; page = P; page ref +1; unlock

@@ -2,7 +2,8 @@
 /*
  * Independent confirmation of the fault-vs-free orphaned user PTE, with none
  * of the engine's code: its own alloc/free loop, its own faulters, its own
- * checks.  Shares only the BPF object.
+ * checks.  Shares only the BPF object.  Deliberately stand-alone: what it
+ * repeats of the engine (or of the selftest) is the point of it.
  *
  * A BPF thread keeps two pages, frees the older one and allocates a new one;
  * faulters drop their PTE for the page about to be freed and touch it again.

@@ -9,18 +9,7 @@ bash tests/vm/run.sh --kernel-pkg "$pkg" --timeout 300 --json-out "$TMP/vm.json"
 	--console-out "$TMP/console" -- --unsafe -d 40 \
 	-s fault-free,madvise,contract,munmap-remap,multi-process,pinned,io-wq,gup >"$TMP/out" 2>&1; rc=$?
 grep -E "^vm:|^scenario|ran |skipped |failed " "$TMP/out"
-if [ $rc -eq 10 ]; then
-	# the kernel in the VM crashed under the scenarios: that is a finding
-	# (the reason they run there), not a failure of the tool
-	keep=/tmp/arena-stress-vm-crash.$(date +%s).console
-	cp "$TMP/console" "$keep"
-	echo "note: KERNEL CRASH in the VM ($pkg); console kept in $keep:"
-	grep -m 12 -E 'Kernel panic|Oops|BUG:|general protection|RIP:|Call Trace|KASAN' "$TMP/console" | sed 's/^/note:   /'
-	check "arena-stress was running when it crashed" grep -q "AS-VM-START" "$TMP/console"
-	done_test
-fi
-check "VM booted and arena-stress finished: exit 0, 1 or 3 (got $rc)" [ $rc -le 1 -o $rc -eq 3 ]
-[ -s "$TMP/vm.json" ] || { fail "no JSON report from the VM"; done_test; }
+vm_result $rc "the scenarios"
 kernel=$(json "$TMP/vm.json" 'd["kernel"]')
 echo "note: VM kernel $kernel"
 for sc in fault-free madvise contract munmap-remap multi-process pinned io-wq gup; do

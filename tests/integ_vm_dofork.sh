@@ -10,14 +10,7 @@ needs_vm
 bash tests/vm/run.sh --kernel-pkg "$pkg" --timeout 300 --json-out "$TMP/vm.json" \
 	--console-out "$TMP/console" -- --unsafe -s dofork -d 10 >"$TMP/out" 2>&1; rc=$?
 grep -E "^vm:|^dofork|^note" "$TMP/out"
-if [ $rc -eq 10 ]; then
-	echo "note: KERNEL CRASH in the VM ($pkg) under dofork:"
-	grep -m 8 -E 'Kernel panic|Oops|BUG:|general protection|RIP:|KASAN' "$TMP/console" | sed 's/^/note:   /'
-	check "arena-stress was running when it crashed" grep -q "AS-VM-START" "$TMP/console"
-	done_test
-fi
-check "VM booted and arena-stress finished: exit 0, 1 or 3 (got $rc)" [ $rc -le 1 -o $rc -eq 3 ]
-[ -s "$TMP/vm.json" ] || { fail "no JSON report from the VM"; done_test; }
+vm_result $rc dofork
 s='d["scenarios"][0]'
 n=$(json "$TMP/vm.json" "$s['counters']['contract_checks']")
 check "MADV_DOFORK was tried ($n)" [ "$n" -gt 0 ]

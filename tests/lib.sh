@@ -106,3 +106,21 @@ memcg_dir() {
 	rel=$(sed -n 's/^0:://p' /proc/self/cgroup)
 	[ -n "$rel" ] && [ -f "/sys/fs/cgroup$rel/memory.current" ] && echo "/sys/fs/cgroup${rel%/}"
 }
+
+# vm_result RC WHAT: what a VM test does with the runner's exit code.  A
+# kernel crash in the VM (10) is the finding the VM is there for: say so,
+# keep the console, end the test (passing).  Else the run must have finished
+# (0, 1 or 3) with a JSON report in $TMP/vm.json.
+vm_result() {
+	local rc=$1 keep
+	if [ "$rc" -eq 10 ]; then
+		keep=/tmp/arena-stress-vm-crash.$(date +%s).console
+		cp "$TMP/console" "$keep"
+		echo "note: KERNEL CRASH in the VM ($pkg) under $2; console kept in $keep:"
+		grep -m 12 -E 'Kernel panic|Oops|BUG:|general protection|RIP:|Call Trace|KASAN' "$TMP/console" | sed 's/^/note:   /'
+		check "arena-stress was running when it crashed" grep -q "AS-VM-START" "$TMP/console"
+		done_test
+	fi
+	check "VM booted and arena-stress finished: exit 0, 1 or 3 (got $rc)" [ "$rc" -le 1 -o "$rc" -eq 3 ]
+	[ -s "$TMP/vm.json" ] || { fail "no JSON report from the VM"; done_test; }
+}

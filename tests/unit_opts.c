@@ -92,21 +92,17 @@ int main(void)
 	ASSERT_EQ(parse(&o, err, "--io-wq-munmap", NULL, NULL), 0, "--io-wq-munmap");
 	bad("--io-wq-munmap=1", NULL, "--io-wq-munmap");
 
-	bad("--pages", "3", "--pages");
-	bad("--pages", "9000", "--pages");
-	bad("--pages", "12x", "--pages");
-	bad("--duration", "abc", "--duration");
-	bad("--duration", "0", "--duration");
-	bad("--duration", "-1", "--duration");
-	bad("--seed", "-5", "--seed");
-	bad("--bpf-threads", "0", "--bpf-threads");
-	bad("--user-threads", "33", "--user-threads");
-	bad("--sweep-ms", "0", "--sweep-ms");
-	bad("--affinity", "both", "--affinity");
-	bad("--nap-us", "100001", "--nap-us");
-	bad("--inject", "nothing", "--inject");
-	bad("--bogus", NULL, "--bogus");
-	bad("--pages", NULL, "--pages");
-	bad("stray", NULL, "stray");
+	/* out of range or malformed: option, value, what the error must name */
+	static const char *const cases[][3] = {
+		{"--pages", "3", "--pages"}, {"--pages", "9000", "--pages"}, {"--pages", "12x", "--pages"},
+		{"--duration", "abc", "--duration"}, {"--duration", "0", "--duration"},
+		{"--duration", "-1", "--duration"}, {"--seed", "-5", "--seed"},
+		{"--bpf-threads", "0", "--bpf-threads"}, {"--user-threads", "33", "--user-threads"},
+		{"--sweep-ms", "0", "--sweep-ms"}, {"--affinity", "both", "--affinity"},
+		{"--nap-us", "100001", "--nap-us"}, {"--inject", "nothing", "--inject"},
+		{"--bogus", NULL, "--bogus"}, {"--pages", NULL, "--pages"}, {"stray", NULL, "stray"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		bad(cases[i][0], cases[i][1], cases[i][2]);
 	T_DONE();
 }

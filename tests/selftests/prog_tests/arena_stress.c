@@ -6,7 +6,8 @@
  * pages; user space and BPF must keep seeing the same memory.
  *
  * The BPF programs are arena-stress' own (progs/arena_stress.c includes
- * them).  Subtests, a few seconds in all:
+ * them).  Deliberately stand-alone otherwise: a selftest uses only the
+ * tree's harness, so what it repeats of the tool is on purpose.  Subtests, a few seconds in all:
  *   zero_on_alloc  fresh pages are zero, BPF's token is what user space reads,
  *                  a freed page faults (BPF_F_SEGV_ON_FAULT)
  *   contract       partial munmap/mprotect, mremap and MAP_PRIVATE are refused
