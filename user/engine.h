@@ -112,6 +112,8 @@ struct as_run {
 	struct as_report *rep;		/* where violations go */
 	uint64_t sweep_seq;
 	uint64_t sweep_ns;		/* time spent in sweeps */
+	bool acct;			/* the arena reports its pages (7.x): the accounting oracle is on */
+	bool acct_reported;		/* ... and has fired (once: the count stays off) */
 	uint64_t totals[C__NR];		/* summed at the end */
 	uint64_t own_ctr[C__NR];	/* the coordinator's own (sweeps) */
 	uint64_t elapsed_ns;
@@ -151,7 +153,9 @@ uint32_t as_page_state(const struct as_run *r, uint32_t p);
 /* Record a violation: time, address, report, console, --stop-on-violation. */
 void as_violation(struct as_run *r, struct as_violation *v);
 
-/* sweep.c: quiesce all workers, run the coherence sweep, resume. */
+/* sweep.c: quiesce all workers, run the coherence sweep, resume.  With
+ * every worker parked no BPF op is in flight, so the accounting oracle
+ * compares the arena's own page count with the page table there too. */
 int as_sweep(struct as_run *r);
 
 /* run.c: one run of one scenario; fills rep.  0, or 2 on set-up error (why). */

@@ -46,6 +46,7 @@ struct as_opts {
 #define AS_INJ_CONTRACT (1U << 9)	/* contract: one check maps what the kernel allows */
 #define AS_INJ_LEAK (1U << 10)	/* 8 MiB stay charged after teardown */
 #define AS_INJ_PIN (1U << 11)	/* a write through an old pin is made to reach the new page */
+#define AS_INJ_ACCT (1U << 12)	/* the accounting oracle counts one page more than allocated */
 };
 
 /*

@@ -26,6 +26,7 @@ const char *const as_vkind_name[V__NR] = {
 	[V_HANG] = "hang",
 	[V_PIN] = "pin-crossing",
 	[V_STUCK] = "tool-stuck",
+	[V_ACCOUNTING] = "accounting",
 };
 
 uint64_t as_nonce(uint64_t seed, uint64_t sweep, uint32_t pgoff, int dir)
@@ -313,6 +314,22 @@ long long as_memcg_usage(void)
 		v = strtoll(buf, NULL, 10);
 	if (f)
 		fclose(f);
+	return v;
+}
+
+long long as_map_memlock(int map_fd)
+{
+	char path[64], line[128];
+	long long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", map_fd);
+	if (!(f = fopen(path, "r")))
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "memlock: %lld", &v) == 1)
+			break;
+	fclose(f);
 	return v;
 }
 

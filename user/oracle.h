@@ -24,6 +24,7 @@ enum as_vkind {
 	V_HANG,		/* a worker is stuck in the kernel and never reaches a quiesce point */
 	V_PIN,		/* data crossed between a pinned old page and a re-allocated address */
 	V_STUCK,	/* a worker never reached a quiesce point and is not in the kernel: a tool bug */
+	V_ACCOUNTING,	/* the arena's own memory usage disagrees with the pages allocated */
 	V__NR
 };
 extern const char *const as_vkind_name[V__NR];
@@ -108,6 +109,9 @@ int as_kwatch_open(struct as_kwatch *k);
 int as_kwatch_poll(struct as_kwatch *k);
 void as_kwatch_close(struct as_kwatch *k);
 long as_read_long(const char *path);
+/* A BPF map's memory usage as the kernel reports it (fdinfo "memlock"):
+ * bytes, or -1. */
+long long as_map_memlock(int map_fd);
 
 /* Leak oracle: memory charged to this process's memory cgroup (v2
  * memory.current or v1 memory.usage_in_bytes), -1 when unavailable. */

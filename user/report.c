@@ -143,6 +143,11 @@ void as_report_table(FILE *f, struct as_report *reps, int n)
 			fprintf(f, "note: %s: %s\n", reps[i].scenario, reps[i].note);
 	fprintf(f, "(allocs, frees: BPF calls; pages: pages allocated; faults: the scenario process's page "
 		"faults; README.md, \"The final table\")\n");
+	for (int i = 0; i < n; i++)	/* said once: it is the kernel's, not the scenario's */
+		if ((reps[i].status == AS_RAN || reps[i].status == AS_NOWORK) && reps[i].acct_why[0]) {
+			fprintf(f, "accounting oracle off: %s\n", reps[i].acct_why);
+			break;
+		}
 	coverage_lines(f, reps, n);
 }
 
@@ -185,6 +190,8 @@ int as_report_json(FILE *f, struct as_report *reps, int n, const char *kernel_re
 			fprintf(f, ", \"note\": ");
 			json_str(f, r->note);
 		}
+		fprintf(f, ", \"accounting\": ");
+		json_str(f, r->acct_why[0] ? r->acct_why : "on");
 		fprintf(f, ",\n     \"counters\": {");
 		for (int j = 0; j < r->nctr; j++)
 			fprintf(f, "%s\"%s\": %" PRIu64, j ? ", " : "", r->ctr_name[j], r->ctr[j]);

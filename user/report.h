@@ -57,6 +57,7 @@ struct as_report {
 	char cov_unavail[256];
 	char note[256];		/* what of the scenario could not run here, and why */
 	double sweep_every_ms;	/* the sweeps' real interval (duration / sweeps) */
+	char acct_why[160];	/* why the accounting oracle is off here ("" = on) */
 	pthread_mutex_t lock;
 };
 

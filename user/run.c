@@ -106,6 +106,29 @@ static void progress(struct as_run *r, const uint64_t *now, const uint64_t *prev
 
 /* ---- set-up ---- */
 
+/* Does this arena report its pages (7.x: nr_pages << PAGE_SHIFT as the map's
+ * memory usage; 6.12-6.18 report 0)?  One page allocated and freed before
+ * any worker runs tells. */
+static void acct_probe(struct as_run *r)
+{
+	struct as_op op = {.op = AS_OP_ALLOC, .pgoff = AS_ANY_PGOFF, .cnt = 1, .gen = 0};
+	long long before = as_map_memlock(r->a.map_fd), during;
+
+	if (as_bpf_op(r, &op)) {
+		snprintf(r->rep->acct_why, sizeof(r->rep->acct_why), "the probe allocation failed");
+		return;
+	}
+	during = as_map_memlock(r->a.map_fd);
+	op.op = AS_OP_FREE;
+	op.cnt = 1;
+	as_bpf_op(r, &op);
+	r->acct = before == 0 && during == AS_PAGE_SIZE && as_map_memlock(r->a.map_fd) == 0;
+	if (!r->acct)
+		snprintf(r->rep->acct_why, sizeof(r->rep->acct_why), "this kernel's arena does not report its "
+			 "pages as map memory usage (fdinfo memlock %lld, then %lld with a page allocated): "
+			 "6.12-6.18 report 0", before, during);
+}
+
 static int run_setup(struct as_run *r, char *why, size_t len)
 {
 	size_t sz;
@@ -140,6 +163,7 @@ static int run_setup(struct as_run *r, char *why, size_t len)
 		return -1;
 	}
 	r->pagemap_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	acct_probe(r);
 	return 0;
 }
 

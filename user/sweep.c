@@ -163,6 +163,25 @@ int as_sweep(struct as_run *r)
 			nviol++;
 		}
 	}
+	if (r->acct && !r->acct_reported) {
+		long long bytes = as_map_memlock(r->a.map_fd), want = 0;
+
+		for (p = 0; p < n; p++)
+			want += views[p].allocated;
+		if (r->o->inject & AS_INJ_ACCT)	/* test: the table claims a page more */
+			want++;
+		if (bytes >= 0 && bytes != want * AS_PAGE_SIZE) {
+			struct as_violation v = {.kind = V_ACCOUNTING};
+
+			snprintf(v.saw, sizeof(v.saw), "the arena reports %lld bytes in use (fdinfo memlock: %lld "
+				 "pages) while %lld of its pages are allocated%s", bytes, bytes / AS_PAGE_SIZE, want,
+				 r->o->inject & AS_INJ_ACCT ? " [injected]" : "");
+			snprintf(v.classify, sizeof(v.classify), "the arena's page count (nr_pages, its map memory "
+				 "usage) no longer follows its allocations and frees; checked with every worker parked");
+			as_violation(r, &v);
+			r->acct_reported = true;
+		}
+	}
 	r->own_ctr[C_SWEEP]++;
 	r->own_ctr[C_SWEEP_PAGES] += n;
 	r->sweep_ns += as_now_ns() - t_begin;
