@@ -6,7 +6,11 @@
  *
  * All programs are SEC("syscall"): bpf_arena_alloc_pages/free_pages are
  * sleepable-only kfuncs up to 6.18, and syscall programs are run from user
- * threads with BPF_PROG_TEST_RUN, one call per op.
+ * threads with BPF_PROG_TEST_RUN, one call per op.  as_do_op_nosleep (7.x
+ * only: user space loads it where the kernel has the non-sleepable arena
+ * paths) makes the same calls inside an RCU read section, where the verifier
+ * picks the non-sleepable variants: a free then only queues the span for
+ * arena_free_worker() and returns before anything is freed.
  */
 #define BPF_NO_KFUNC_PROTOTYPES
 #include "vmlinux.h"
@@ -22,6 +26,8 @@ void bpf_arena_free_pages(void *map, void __arena *ptr, __u32 page_cnt) __ksym _
 extern int bpf_iter_num_new(struct bpf_iter_num *it, int start, int end) __ksym __weak;
 extern int *bpf_iter_num_next(struct bpf_iter_num *it) __ksym __weak;
 extern void bpf_iter_num_destroy(struct bpf_iter_num *it) __ksym __weak;
+extern void bpf_rcu_read_lock(void) __ksym __weak;
+extern void bpf_rcu_read_unlock(void) __ksym __weak;
 
 /* max_entries and map_flags (BPF_F_SEGV_ON_FAULT) are set by user space
  * before load, from --pages and the scenario. */
@@ -62,7 +68,7 @@ static __always_inline void check_fresh(struct as_op *op, __u32 pgoff, __u32 cnt
 	}
 }
 
-static __always_inline int do_alloc(struct as_op *op)
+static __always_inline int do_alloc(struct as_op *op, bool nosleep)
 {
 	void __arena *want = NULL, *got;
 	__u32 pgoff, cnt = op->cnt;
@@ -72,7 +78,13 @@ static __always_inline int do_alloc(struct as_op *op)
 		return -22;
 	if (op->pgoff != AS_ANY_PGOFF)
 		want = (void __arena *)(AS_ARENA_BASE + (__u64)op->pgoff * AS_PAGE_SIZE);
-	got = bpf_arena_alloc_pages(&arena, want, cnt, NUMA_NO_NODE, 0);
+	if (nosleep) {
+		bpf_rcu_read_lock();
+		got = bpf_arena_alloc_pages(&arena, want, cnt, NUMA_NO_NODE, 0);
+		bpf_rcu_read_unlock();
+	} else {
+		got = bpf_arena_alloc_pages(&arena, want, cnt, NUMA_NO_NODE, 0);
+	}
 	if (!got)
 		return -12;
 	pgoff = (__u32)(__u64)got / AS_PAGE_SIZE;
@@ -114,7 +126,7 @@ int as_do_op(struct as_op *op)
 
 	switch (op->op) {
 	case AS_OP_ALLOC:
-		ret = do_alloc(op);
+		ret = do_alloc(op, false);
 		break;
 	case AS_OP_FREE:
 		if (op->cnt == 0 || op->cnt > AS_MAX_PAGES)
@@ -133,6 +145,29 @@ int as_do_op(struct as_op *op)
 		ret = 0;
 		break;
 	case AS_OP_PROBE:
+		ret = 0;
+		break;
+	}
+	op->ret = ret;
+	return 0;
+}
+
+SEC("syscall")
+int as_do_op_nosleep(struct as_op *op)
+{
+	long ret = -22;
+
+	switch (op->op) {
+	case AS_OP_ALLOC:
+		ret = do_alloc(op, true);
+		break;
+	case AS_OP_FREE:	/* deferred: returns before anything is freed */
+		if (op->cnt == 0 || op->cnt > AS_MAX_PAGES)
+			break;
+		bpf_rcu_read_lock();
+		bpf_arena_free_pages(&arena,
+			(void __arena *)(AS_ARENA_BASE + (__u64)op->pgoff * AS_PAGE_SIZE), op->cnt);
+		bpf_rcu_read_unlock();
 		ret = 0;
 		break;
 	}

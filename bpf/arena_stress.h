@@ -103,6 +103,8 @@ struct as_cov {
 	__u64 pinned_frees;		/* pages an arena free dropped while GUP-pinned */
 	__u64 iowq_faults;		/* arena faults taken by io_uring's io-wq workers */
 	__u64 remote_faults;		/* ... by a task of another mm (GUP remote) */
+	__u64 deferred_runs;		/* runs of arena_free_worker() (7.x deferred frees) */
+	__u64 deferred_during_fault;	/* ... that ended with an arena fault in flight */
 };
 
 

@@ -25,6 +25,11 @@
 struct as_cov cov;
 __s64 inflight;		/* arena faults between page lookup and PTE installed */
 __s64 teardown;		/* tasks inside free_pgtables() */
+/* runs of the 7.x deferred free worker: started, finished.  The runs are
+ * serialized (a work item never runs concurrently with itself), and one
+ * that starts after a span was queued frees it: the engine's completion
+ * signal for deferred frees (user/pages.c). */
+__u64 free_worker_started, free_worker_done;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -140,6 +145,23 @@ int BPF_PROG(cov_page_free, struct page *page, unsigned int order)
 		return 0;	/* not inside an arena free */
 	if (page->_refcount.counter >= 1024 + 1)
 		__sync_fetch_and_add(&cov.pinned_frees, 1);
+	return 0;
+}
+
+SEC("fentry/arena_free_worker")
+int BPF_PROG(cov_free_worker_in)
+{
+	__sync_fetch_and_add(&free_worker_started, 1);
+	__sync_fetch_and_add(&cov.deferred_runs, 1);
+	return 0;
+}
+
+SEC("fexit/arena_free_worker")
+int BPF_PROG(cov_free_worker_out)
+{
+	__sync_fetch_and_add(&free_worker_done, 1);
+	if (inflight > 0)
+		__sync_fetch_and_add(&cov.deferred_during_fault, 1);
 	return 0;
 }
 

@@ -3,7 +3,8 @@
  * contract: what the arena mapping must refuse, checked again and again while
  * BPF allocates and frees.  From kernel/bpf/arena.c (6.9+):
  *   - partial munmap / partial mprotect: arena_vm_may_split() -> -EINVAL
- *   - mremap: arena_vm_mremap() -> -EINVAL
+ *   - mremap: growing is refused by mremap itself (VM_DONTEXPAND); a move
+ *     of the same size reaches arena_vm_mremap() -> -EINVAL
  *   - MAP_PRIVATE: bpf_map_mmap() wants VM_SHARED for arena -> -EINVAL
  *   - a second mapping at another address or of another length -> -EINVAL/-EBUSY
  *   - fork: VM_DONTCOPY, the child must not inherit the arena
@@ -38,7 +39,7 @@ static void contract_worker(struct as_worker *w)
 		void *m;
 
 		as_count(w, C_CHECK, 1);
-		switch (as_rand_below(w, 7)) {
+		switch (as_rand_below(w, 8)) {
 		case 0:
 			if (munmap(pa, AS_PAGE_SIZE) == 0) {
 				as_contract(r, p, "munmap of one page inside the arena succeeded");
@@ -84,6 +85,23 @@ static void contract_worker(struct as_worker *w)
 				munmap(m, a->len / 2);
 			}
 			break;
+		case 7: {
+			/* a move of the same size: only arena_vm_mremap() refuses it
+			 * (mremap refuses growing a VM_DONTEXPAND mapping itself) */
+			void *to = mmap(NULL, a->len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+			if (to == MAP_FAILED)
+				break;
+			m = mremap(a->base, a->len, a->len, MREMAP_MAYMOVE | MREMAP_FIXED, to);
+			if (m != MAP_FAILED) {
+				as_contract(r, 0, "mremap moved the arena to %p", m);
+				munmap(m, a->len);
+				repair(r);
+			} else {
+				munmap(to, a->len);
+			}
+			break;
+		}
 		case 6: {
 			pid_t pid = fork();
 			int st;

@@ -77,6 +77,10 @@ enum as_ctr {
 	C_UREAD, C_UWRITE, C_USEGV, C_MADV, C_MPROTECT, C_FAULTS,
 	C_SWEEP, C_SWEEP_PAGES, C_SUSPECT, C_REMAP, C_CHILD, C_CHECK,
 	C_PIN, C_KOP, C_KOP_FAIL, C_USIGBUS,
+	C_FREE_DEFERRED,	/* frees through the non-sleepable (deferred) path, 7.x */
+	C_DEFERRED_LATE,	/* ... not completed within AS_DEFERRED_WAIT_MS: pages kept busy */
+	C_ALLOC_NS,		/* allocations through the non-sleepable path, 7.x */
+	C_ALLOC_NS_FAIL,	/* ... that failed: no error, the nolock allocator may */
 	C__NR
 };
 extern const char *const as_ctr_name[C__NR];
@@ -100,6 +104,17 @@ uint64_t as_counter(const struct as_worker *w, enum as_ctr c);
 struct as_span { uint32_t pgoff, cnt; };
 int as_alloc(struct as_worker *w, uint32_t pgoff, uint32_t cnt);	/* pgoff or AS_ANY_PGOFF */
 int as_free_span(struct as_worker *w, uint32_t idx, uint32_t npages);	/* a prefix of owned span idx */
+/* 7.x: the same through the non-sleepable kfunc variants (as a free from a
+ * non-sleepable context takes them).  A deferred free returns before the
+ * kernel frees anything; the engine keeps the pages "changing hands" (no
+ * oracle judges them) until a run of arena_free_worker() that started after
+ * it has finished, then samples the PTEs as for any free.  -EOPNOTSUPP
+ * where the kernel (or tracing, for the completion) lacks them. */
+int as_free_span_deferred(struct as_worker *w, uint32_t idx, uint32_t npages);
+int as_alloc_nosleep(struct as_worker *w, uint32_t pgoff, uint32_t cnt);
+/* Whether those two work here (else why, in the report). */
+bool as_have_nosleep(const struct as_run *r);
+bool as_have_deferred(const struct as_run *r);
 uint32_t as_nowned(const struct as_worker *w);			/* spans this worker owns */
 struct as_span as_owned(const struct as_worker *w, uint32_t idx);
 uint32_t as_hot_pick(struct as_worker *w);	/* a recently allocated page */

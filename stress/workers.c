@@ -5,7 +5,9 @@
  * as_churn_worker (BPF side of every scenario) allocates (fixed addresses in
  * the worker's own slice, or anywhere; 1..16 pages) and frees (whole
  * allocations, or page_cnt 1 of a larger one), keeping a few allocations
- * live.  It announces the page it will free next as soon as it has chosen it
+ * live.  On 7.x a quarter of the allocations take the non-sleepable path and
+ * a third of the frees the deferred one (arena_free_worker), mixed with the
+ * sleepable ones.  It announces the page it will free next as soon as it has chosen it
  * (as_announce_victim) and naps --nap-us before each free: see
  * stress/fault_free.c for why that makes fault-vs-free races frequent.
  */
@@ -41,7 +43,11 @@ void as_churn_worker(struct as_worker *w)
 				if (pgoff == 0)
 					pgoff = 1;
 			}
-			as_alloc(w, pgoff, cnt);
+			/* 7.x: a quarter of them the non-sleepable way */
+			if (as_have_nosleep(as_run_of(w)) && !as_rand_below(w, 4))
+				as_alloc_nosleep(w, pgoff, cnt);
+			else
+				as_alloc(w, pgoff, cnt);
 		} else {
 			uint32_t cnt = as_owned(w, victim).cnt;
 			/* the nap's timer wake-up lands at a random point of the
@@ -50,7 +56,10 @@ void as_churn_worker(struct as_worker *w)
 
 			/* mostly whole allocations; sometimes one page of a larger
 			 * one (page_cnt 1 takes the single-page zap path) */
-			as_free_span(w, victim, as_rand_below(w, 4) ? cnt : 1);
+			if (as_have_deferred(as_run_of(w)) && !as_rand_below(w, 3))
+				as_free_span_deferred(w, victim, as_rand_below(w, 4) ? cnt : 1);
+			else
+				as_free_span(w, victim, as_rand_below(w, 4) ? cnt : 1);
 		}
 		/* choose and announce the next victim now, so user workers
 		 * are already faulting it when the free comes */

@@ -12,6 +12,9 @@ static void note(struct as_covrun *c, const char *what, const char *why)
 {
 	size_t n = strlen(c->unavailable);
 
+	if (strstr(c->unavailable, what))	/* fentry and fexit of one function: once */
+		return;
+
 	snprintf(c->unavailable + n, sizeof(c->unavailable) - n, "%s%s (%s)", n ? ", " : "", what, why);
 }
 
@@ -77,6 +80,17 @@ void as_cov_read(const struct as_covrun *c, struct as_cov *d)
 	d->pinned_frees = c->skel->bss->cov.pinned_frees - c->base.pinned_frees;
 	d->iowq_faults = c->skel->bss->cov.iowq_faults - c->base.iowq_faults;
 	d->remote_faults = c->skel->bss->cov.remote_faults - c->base.remote_faults;
+	d->deferred_runs = c->skel->bss->cov.deferred_runs - c->base.deferred_runs;
+	d->deferred_during_fault = c->skel->bss->cov.deferred_during_fault - c->base.deferred_during_fault;
+}
+
+bool as_cov_free_worker(const struct as_covrun *c, uint64_t *started, uint64_t *done)
+{
+	if (!c->skel || strstr(c->unavailable, "arena_free_worker"))
+		return false;
+	*started = __atomic_load_n(&c->skel->bss->free_worker_started, __ATOMIC_ACQUIRE);
+	*done = __atomic_load_n(&c->skel->bss->free_worker_done, __ATOMIC_ACQUIRE);
+	return true;
 }
 
 void as_cov_stop(struct as_covrun *c)

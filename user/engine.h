@@ -17,6 +17,9 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include "scenario.h"
+#include "coverage.h"
+
+#define AS_DEFERRED_WAIT_MS 2000	/* a deferred free not done by then: its pages stay busy */
 
 struct arena_stress_bpf;
 struct as_report;
@@ -84,6 +87,9 @@ struct as_run {
 	const struct as_opts *o;
 	struct arena_stress_bpf *skel;
 	int prog_fd;
+	int nosleep_fd;			/* as_do_op_nosleep (7.x), or -1 */
+	bool deferred;			/* deferred frees on: nosleep_fd and their completion known */
+	struct as_covrun *cov;		/* race-window tracing; also the deferred frees' completion */
 	uint64_t seed;
 	uint64_t t0;			/* ns, monotonic: when the workers started */
 	struct as_page *pages;		/* MAP_SHARED: forked children see it live */
@@ -133,6 +139,7 @@ void as_install_signal_guard(void);
 
 /* pages.c */
 int as_bpf_op(struct as_run *r, struct as_op *op);
+int as_bpf_op_fd(int prog_fd, struct as_op *op);
 uint64_t as_peek_word(struct as_run *r, uint32_t p, uint32_t off, int *err);
 static inline volatile uint64_t *as_uword(const struct as_run *r, uint32_t pgoff, uint32_t off)
 {

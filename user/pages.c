@@ -7,6 +7,8 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <sched.h>
+#include <time.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,13 +191,21 @@ int as_child_read(struct as_worker *w, uint32_t p, const char *classify)
 	return sig;
 }
 
-int as_bpf_op(struct as_run *r, struct as_op *op)
+int as_bpf_op_fd(int prog_fd, struct as_op *op)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, t, .ctx_in = op, .ctx_size_in = sizeof(*op));
-	int err = bpf_prog_test_run_opts(r->prog_fd, &t);
+	int err = bpf_prog_test_run_opts(prog_fd, &t);
 
 	return err ? err : (int)op->ret;
 }
+
+int as_bpf_op(struct as_run *r, struct as_op *op)
+{
+	return as_bpf_op_fd(r->prog_fd, op);
+}
+
+bool as_have_nosleep(const struct as_run *r) { return r->nosleep_fd >= 0; }
+bool as_have_deferred(const struct as_run *r) { return r->deferred; }
 
 void as_violation(struct as_run *r, struct as_violation *v)
 {
@@ -258,7 +268,7 @@ uint32_t as_hot_pick(struct as_worker *w)
 	return atomic_load_explicit(&r->hot[(h - back) % AS_HOT_RING], memory_order_relaxed);
 }
 
-int as_alloc(struct as_worker *w, uint32_t pgoff, uint32_t cnt)
+static int alloc(struct as_worker *w, uint32_t pgoff, uint32_t cnt, bool nosleep)
 {
 	struct as_run *r = w->run;
 	uint32_t me = w->id + 1, i, got;
@@ -294,7 +304,7 @@ int as_alloc(struct as_worker *w, uint32_t pgoff, uint32_t cnt)
 	op.cnt = cnt;
 	op.gen = gen;
 	op.inject = r->o->inject & AS_INJ_DIRTY_ALLOC;
-	err = as_bpf_op(r, &op);
+	err = as_bpf_op_fd(nosleep ? r->nosleep_fd : r->prog_fd, &op);
 	got = op.pgoff;
 	if (pgoff != AS_ANY_PGOFF && (err || got != pgoff)) {
 		for (i = 0; i < cnt; i++) {
@@ -306,9 +316,11 @@ int as_alloc(struct as_worker *w, uint32_t pgoff, uint32_t cnt)
 	if (err) {
 		if (pgoff == AS_ANY_PGOFF)
 			atomic_fetch_sub(&r->any_inflight, 1);
-		w->ctr[C_ALLOC_FAIL]++;
+		w->ctr[nosleep ? C_ALLOC_NS_FAIL : C_ALLOC_FAIL]++;
 		return err;
 	}
+	if (nosleep)
+		w->ctr[C_ALLOC_NS]++;
 	for (i = 0; i < cnt; i++) {
 		struct as_page *pg = &r->pages[got + i];
 
@@ -340,7 +352,48 @@ int as_alloc(struct as_worker *w, uint32_t pgoff, uint32_t cnt)
 	return 0;
 }
 
-int as_free_span(struct as_worker *w, uint32_t idx, uint32_t n)
+int as_alloc(struct as_worker *w, uint32_t pgoff, uint32_t cnt)
+{
+	return alloc(w, pgoff, cnt, false);
+}
+
+int as_alloc_nosleep(struct as_worker *w, uint32_t pgoff, uint32_t cnt)
+{
+	return as_have_nosleep(w->run) ? alloc(w, pgoff, cnt, true) : -EOPNOTSUPP;
+}
+
+/*
+ * When is a deferred free of page p (token tok) done?  arena_free_worker()
+ * first clears the kernel PTEs of every queued span under the arena's
+ * spinlock, then (unlocked) flushes, zaps user space and frees.  So once BPF
+ * no longer reads tok at p, the run that took the span has started; runs are
+ * serialized, so when every run started by then has finished (fexit count >=
+ * fentry count, read after the observation), so has that one, zap included.
+ * True when that happened within AS_DEFERRED_WAIT_MS.
+ */
+static bool deferred_done(struct as_run *r, uint32_t p, uint64_t tok)
+{
+	uint64_t end = as_now_ns() + AS_DEFERRED_WAIT_MS * 1000000ULL, s, d, started = 0;
+	bool cleared = false;
+	int err;
+
+	while (as_cov_free_worker(r->cov, &s, &d)) {
+		if (!cleared && as_peek_word(r, p, AS_OFF_TOKEN, &err) != tok && !err) {
+			cleared = true;
+			as_cov_free_worker(r->cov, &started, &d);
+		}
+		if (cleared && d >= started)
+			return true;
+		struct timespec ts = {0, 20000};	/* sleep: the kworker may share our CPU */
+
+		if (as_now_ns() > end)
+			return false;
+		nanosleep(&ts, NULL);
+	}
+	return false;
+}
+
+static int free_span(struct as_worker *w, uint32_t idx, uint32_t n, bool deferred)
 {
 	struct as_run *r = w->run;
 	struct as_span *ar = &w->spans[idx];
@@ -372,11 +425,25 @@ int as_free_span(struct as_worker *w, uint32_t idx, uint32_t n)
 	op.op = AS_OP_FREE;
 	op.pgoff = pgoff;
 	op.cnt = n;
-	err = as_bpf_op(r, &op);
+	err = as_bpf_op_fd(deferred ? r->nosleep_fd : r->prog_fd, &op);
 	if (err) {	/* nothing was freed: still ours */
 		for (i = 0; i < n; i++)
 			atomic_store_explicit(&r->pages[pgoff + i].state, me, memory_order_release);
 		return err;
+	}
+	if (deferred) {
+		w->ctr[C_FREE_DEFERRED]++;
+		if (!deferred_done(r, pgoff, __atomic_load_n(&r->pages[pgoff].token, __ATOMIC_ACQUIRE))) {
+			/* not known to be done (a kmalloc_nolock failure leaves
+			 * the pages allocated by design): never judged, never
+			 * reused, and not ours any more */
+			w->ctr[C_DEFERRED_LATE]++;
+			if (n == ar->cnt)
+				*ar = w->spans[--w->nspans];
+			else
+				ar->pgoff += n, ar->cnt -= n;
+			return 0;
+		}
 	}
 	t = as_now_ns() - r->t0;
 	if (have_pm && as_pagemap_read(r->pagemap_fd, (uintptr_t)as_uword(r, pgoff, 0), n, after))
@@ -406,6 +473,16 @@ int as_free_span(struct as_worker *w, uint32_t idx, uint32_t n)
 	if (suspect)
 		as_suspect(w);
 	return 0;
+}
+
+int as_free_span(struct as_worker *w, uint32_t idx, uint32_t n)
+{
+	return free_span(w, idx, n, false);
+}
+
+int as_free_span_deferred(struct as_worker *w, uint32_t idx, uint32_t n)
+{
+	return as_have_deferred(w->run) ? free_span(w, idx, n, true) : -EOPNOTSUPP;
 }
 
 int as_check_contents(struct as_worker *w, uint32_t p, const char *what)

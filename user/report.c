@@ -148,6 +148,11 @@ void as_report_table(FILE *f, struct as_report *reps, int n)
 			fprintf(f, "accounting oracle off: %s\n", reps[i].acct_why);
 			break;
 		}
+	for (int i = 0; i < n; i++)
+		if ((reps[i].status == AS_RAN || reps[i].status == AS_NOWORK) && reps[i].nosleep_why[0]) {
+			fprintf(f, "non-sleepable and deferred arena paths off: %s\n", reps[i].nosleep_why);
+			break;
+		}
 	coverage_lines(f, reps, n);
 }
 
@@ -192,6 +197,8 @@ int as_report_json(FILE *f, struct as_report *reps, int n, const char *kernel_re
 		}
 		fprintf(f, ", \"accounting\": ");
 		json_str(f, r->acct_why[0] ? r->acct_why : "on");
+		fprintf(f, ", \"nosleep_paths\": ");
+		json_str(f, r->nosleep_why[0] ? r->nosleep_why : "on");
 		fprintf(f, ",\n     \"counters\": {");
 		for (int j = 0; j < r->nctr; j++)
 			fprintf(f, "%s\"%s\": %" PRIu64, j ? ", " : "", r->ctr_name[j], r->ctr[j]);
@@ -208,10 +215,12 @@ int as_report_json(FILE *f, struct as_report *reps, int n, const char *kernel_re
 		if (r->cov_on)
 			fprintf(f, "{\"arena_faults\": %" PRIu64 ", \"frees\": %" PRIu64 ", \"free_during_fault\": %" PRIu64
 				", \"arena_zaps\": %" PRIu64 ", \"zap_during_teardown\": %" PRIu64 ", \"pinned_frees\": %"
-				PRIu64 ", \"iowq_faults\": %" PRIu64 ", \"remote_faults\": %" PRIu64 ", \"unavailable\": ",
+				PRIu64 ", \"iowq_faults\": %" PRIu64 ", \"remote_faults\": %" PRIu64 ", \"deferred_runs\": %" PRIu64
+				", \"deferred_during_fault\": %" PRIu64 ", \"unavailable\": ",
 				(uint64_t)r->cov.arena_faults, (uint64_t)r->cov.frees, (uint64_t)r->cov.free_during_fault,
 				(uint64_t)r->cov.arena_zaps, (uint64_t)r->cov.zap_during_teardown,
-				(uint64_t)r->cov.pinned_frees, (uint64_t)r->cov.iowq_faults, (uint64_t)r->cov.remote_faults);
+				(uint64_t)r->cov.pinned_frees, (uint64_t)r->cov.iowq_faults, (uint64_t)r->cov.remote_faults,
+				(uint64_t)r->cov.deferred_runs, (uint64_t)r->cov.deferred_during_fault);
 		else
 			fprintf(f, "{\"unavailable\": ");
 		json_str(f, r->cov_unavail[0] ? r->cov_unavail : r->cov_on ? "" : "off");

@@ -58,6 +58,7 @@ struct as_report {
 	char note[256];		/* what of the scenario could not run here, and why */
 	double sweep_every_ms;	/* the sweeps' real interval (duration / sweeps) */
 	char acct_why[160];	/* why the accounting oracle is off here ("" = on) */
+	char nosleep_why[400];	/* why the 7.x non-sleepable/deferred paths are off ("" = on) */
 	pthread_mutex_t lock;
 };
 

@@ -15,6 +15,7 @@
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "engine.h"
 #include "report.h"
@@ -29,6 +30,8 @@ const char *const as_ctr_name[C__NR] = {
 	[C_SWEEP_PAGES] = "sweep_pages", [C_SUSPECT] = "suspect", [C_REMAP] = "remap",
 	[C_CHILD] = "child", [C_CHECK] = "contract_checks", [C_PIN] = "pins", [C_KOP] = "kernel_ops",
 	[C_KOP_FAIL] = "kernel_op_fail", [C_USIGBUS] = "user_sigbus",
+	[C_FREE_DEFERRED] = "free_deferred", [C_DEFERRED_LATE] = "deferred_late",
+	[C_ALLOC_NS] = "alloc_nosleep", [C_ALLOC_NS_FAIL] = "alloc_nosleep_fail",
 };
 
 _Atomic bool as_interrupted;
@@ -129,25 +132,53 @@ static void acct_probe(struct as_run *r)
 			 "6.12-6.18 report 0", before, during);
 }
 
-static int run_setup(struct as_run *r, char *why, size_t len)
+/* Open and load the BPF object, with the 7.x non-sleepable program or
+ * without it.  0, or -errno. */
+static int load_skel(struct as_run *r, bool nosleep)
 {
-	size_t sz;
 	int err;
 
 	r->skel = arena_stress_bpf__open();
-	if (!r->skel) {
-		snprintf(why, len, "cannot open the BPF object: %s", strerror(errno));
-		return -1;
-	}
+	if (!r->skel)
+		return -errno;
 	bpf_map__set_max_entries(r->skel->maps.arena, r->a.npages);
 	bpf_map__set_map_flags(r->skel->maps.arena, BPF_F_MMAPABLE | r->sc->arena_flags);
+	bpf_program__set_autoload(r->skel->progs.as_do_op_nosleep, nosleep);
 	err = arena_stress_bpf__load(r->skel);
+	if (err) {
+		arena_stress_bpf__destroy(r->skel);
+		r->skel = NULL;
+	}
+	return err;
+}
+
+static int run_setup(struct as_run *r, char *why, size_t len)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	/* 7.0+: the verifier picks this variant for a call in non-sleepable context */
+	bool ns = btf && btf__find_by_name_kind(btf, "bpf_arena_free_pages_non_sleepable", BTF_KIND_FUNC) >= 0;
+	size_t sz;
+	int err;
+
+	btf__free(btf);
+	r->nosleep_fd = -1;
+	if (!ns)
+		snprintf(r->rep->nosleep_why, sizeof(r->rep->nosleep_why), "this kernel has no "
+			 "bpf_arena_free_pages_non_sleepable (in BTF): its arena kfuncs are sleepable only (before 7.0)");
+	err = load_skel(r, ns);
+	if (err && ns) {
+		snprintf(r->rep->nosleep_why, sizeof(r->rep->nosleep_why), "the verifier refused the kfunc calls "
+			 "inside bpf_rcu_read_lock() (%s; -vv shows its log)", strerror(-err));
+		err = load_skel(r, false);
+	}
 	if (err) {
 		snprintf(why, len, "loading the BPF programs failed: %s (-v shows the verifier log)",
 			 strerror(-err));
 		return -1;
 	}
 	r->prog_fd = bpf_program__fd(r->skel->progs.as_do_op);
+	if (!r->rep->nosleep_why[0])
+		r->nosleep_fd = bpf_program__fd(r->skel->progs.as_do_op_nosleep);
 	r->a.base = bpf_map__initial_value(r->skel->maps.arena, &sz);
 	if (!r->a.base) {
 		snprintf(why, len, "libbpf did not map the arena");
@@ -341,6 +372,16 @@ int as_run_scenario(const struct as_scenario *sc, const struct as_opts *o, uint6
 		as_kwatch_open(&kw);
 	if (!o->no_coverage)
 		as_cov_start(&cov);
+	r->cov = &cov;
+	{
+		uint64_t s, d;
+
+		r->deferred = r->nosleep_fd >= 0 && as_cov_free_worker(&cov, &s, &d);
+		if (r->nosleep_fd >= 0 && !r->deferred)
+			snprintf(rep->nosleep_why, sizeof(rep->nosleep_why), "deferred frees off (non-sleepable "
+				 "allocations on): their completion is known only by tracing arena_free_worker(), "
+				 "which is unavailable here (%s)", o->no_coverage ? "--no-coverage" : cov.unavailable);
+	}
 	r->t0 = as_now_ns();
 	if (o->inject & AS_INJ_LEAK) {	/* test: memory that never comes back */
 		as_injected_leak = malloc(8 << 20);

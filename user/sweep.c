@@ -94,7 +94,7 @@ int as_sweep(struct as_run *r)
 	struct as_op op = {0};
 	bool workers = !atomic_load(&r->stop);
 	uint64_t t_begin = as_now_ns();
-	int nviol = 0;
+	int nviol = 0, limbo = 0;
 
 	views = calloc(n, sizeof(*views));
 	pm0 = calloc(n, 8);
@@ -115,7 +115,16 @@ int as_sweep(struct as_run *r)
 	for (p = 0; p < n; p++) {
 		struct as_view *v = &views[p];
 
-		v->allocated = atomic_load(&r->pages[p].state) != PS_FREE;
+		uint32_t st = atomic_load(&r->pages[p].state);
+
+		if (st & PS_BUSY) {
+			/* with every worker parked only a deferred free not known
+			 * to be done is busy: neither allocated nor free, not judged */
+			sw->want[p] = 0;
+			limbo++;
+			continue;
+		}
+		v->allocated = st != PS_FREE;
 		v->segv_on_fault = segv;
 		v->exp_token = r->pages[p].token;
 		v->pte_present = pm0[p] & PM_PRESENT;
@@ -145,6 +154,8 @@ int as_sweep(struct as_run *r)
 			struct as_view *v = &views[p];
 			struct as_violation viol = {0};
 
+			if (atomic_load(&r->pages[p].state) & PS_BUSY)
+				continue;
 			v->bpf_token = sw->token[p];
 			v->bpf_unonce = sw->unonce[p];
 			if (v->allocated) {
@@ -163,7 +174,7 @@ int as_sweep(struct as_run *r)
 			nviol++;
 		}
 	}
-	if (r->acct && !r->acct_reported) {
+	if (r->acct && !r->acct_reported && !limbo) {
 		long long bytes = as_map_memlock(r->a.map_fd), want = 0;
 
 		for (p = 0; p < n; p++)

@@ -20,13 +20,15 @@ cd "$top" || exit 2
 SECS=${AS_MUT_SECS:-10}
 RUNS=${AS_MUT_RUNS:-3}
 [ -x arena-stress-static ] || { echo "mutants: build it first: make static" >&2; exit 2; }
+work=$(mktemp -d /tmp/as-mutants.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+# this binary for every run, whatever a rebuild does to the tree's meanwhile
+cp arena-stress-static "$work/arena-stress-static"
+export AS_VM_BIN=$work/arena-stress-static
 names=("$@")
 if [ ${#names[@]} -eq 0 ]; then
 	for m in "$here"/mutants/*.mut; do names+=("$(basename "$m" .mut)"); done
 fi
-work=$(mktemp -d /tmp/as-mutants.XXXXXX)
-trap 'rm -rf "$work"' EXIT
-
 bash "$here/build.sh" fixed "${names[@]}" >"$work/images" || exit 2
 ver=$(bash "$top/scripts/ksrc.sh" >/dev/null && make -s -C "$(bash "$top/scripts/ksrc.sh")" kernelversion)
 OUTF=${AS_MUT_OUT:-$here/results-$ver.txt}
@@ -72,8 +74,10 @@ ok=1
 } | tee "$work/matrix"
 killed=0 total=0
 while read -r variant img; do
+	why=
 	if [ "$variant" = fixed ]; then kind=base; else
-		kind=$(python3 "$here/mutate.py" meta "$here/mutants/$variant.mut" | cut -f1); fi
+		kind=$(python3 "$here/mutate.py" meta "$here/mutants/$variant.mut" | cut -f1)
+		why=$(python3 "$here/mutate.py" meta "$here/mutants/$variant.mut" | cut -f4); fi
 	n=1; [ "$kind" != mutant ] && n=$RUNS
 	for i in $(seq 1 "$n"); do
 		IFS=$'\t' read -r verdict by first sc workdone < <(run_one "$img" "$variant.$i")
@@ -87,10 +91,12 @@ while read -r variant img; do
 		fi
 		printf '%-26s %-8s %-9s %-8s %-22s %s\n' "$variant${n:+$([ "$n" -gt 1 ] && echo " #$i")}" "$kind" \
 			"$verdict" "$first" "$sc" "${by/#-/}${workdone:+ ${workdone}}" | tee -a "$work/matrix"
+		[ "$verdict" = SURVIVED ] && echo "    why: ${why:-NO REASON GIVEN: a gap to close}" | tee -a "$work/matrix"
 	done
 done <"$work/images"
 {
 	echo "# killed $killed of $total mutants; base and controls clean in every run: $([ $ok = 1 ] && echo yes || echo NO)"
+	echo "# first_s: guest seconds from the start of the run to the first violation (scenarios run in turn)"
 } | tee -a "$work/matrix"
 cp "$work/matrix" "$OUTF"
 echo "mutants: matrix written to $OUTF"

@@ -84,7 +84,7 @@ def main(a):
         return apply(a[1], a[2], a[0] == 'apply')
     if len(a) == 2 and a[0] == 'meta':
         m = parse(a[1])[0]
-        print('\t'.join(m.get(k, '') for k in ('kind', 'class', 'expect')))
+        print('\t'.join(m.get(k, '') for k in ('kind', 'class', 'expect', 'survives')))
         return 0
     print(__doc__, file=sys.stderr)
     return 2
