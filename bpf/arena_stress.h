@@ -38,6 +38,13 @@
 #define AS_DIO_OFF		3584
 #define AS_DIO_LEN		512
 
+/* The layout, checked by both compilers (clang for BPF, cc for user space). */
+_Static_assert(AS_OFF_BNONCE + 8 <= AS_ORACLE_BYTES, "oracle words inside the oracle half");
+_Static_assert(AS_SCRATCH_OFF >= AS_ORACLE_BYTES, "user scribbles stay out of the oracle half");
+_Static_assert(AS_SCRATCH_OFF + AS_SCRATCH_WORDS * 8 <= AS_KSLOT_OFF, "scratch words before the marker slots");
+_Static_assert(AS_KSLOT_OFF + AS_KSLOTS * 8 <= AS_DIO_OFF, "marker slots before the O_DIRECT block");
+_Static_assert(AS_DIO_OFF + AS_DIO_LEN <= AS_PAGE_SIZE && AS_DIO_OFF % 512 == 0, "O_DIRECT block aligned, in the page");
+
 /* Token written into every allocated page: magic | generation | pgoff. */
 #define AS_TOKEN_MAGIC		0xA5ULL
 #define AS_TOKEN(gen, pgoff)	((AS_TOKEN_MAGIC << 56) | (((__u64)(gen) & 0xffffffffffULL) << 16) | ((__u64)(pgoff) & 0xffff))
@@ -75,6 +82,10 @@ struct as_op {
 	__u64 peek_unonce;
 	__u64 peek_val;
 };
+/* the op block crosses BPF_PROG_TEST_RUN: one layout on both sides, no padding */
+_Static_assert(sizeof(struct as_op) == 80, "struct as_op is 80 bytes on both sides");
+_Static_assert(__builtin_offsetof(struct as_op, gen) == 16 && __builtin_offsetof(struct as_op, dirty_val) == 48,
+	       "struct as_op fields where both sides expect them");
 
 /*
  * Sweep arrays live in the BPF program's .bss (mmaped by the skeleton).
