@@ -125,11 +125,24 @@ static void acct_probe(struct as_run *r)
 	op.op = AS_OP_FREE;
 	op.cnt = 1;
 	as_bpf_op(r, &op);
-	r->acct = before == 0 && during == AS_PAGE_SIZE && as_map_memlock(r->a.map_fd) == 0;
-	if (!r->acct)
+	/* reporting is told by the allocation; what the free does is judged */
+	r->acct = before == 0 && during == AS_PAGE_SIZE;
+	if (!r->acct) {
 		snprintf(r->rep->acct_why, sizeof(r->rep->acct_why), "this kernel's arena does not report its "
 			 "pages as map memory usage (fdinfo memlock %lld, then %lld with a page allocated): "
 			 "6.12-6.18 report 0", before, during);
+		return;
+	}
+	if (as_map_memlock(r->a.map_fd) != 0) {
+		struct as_violation v = {.kind = V_ACCOUNTING, .pgoff = op.pgoff};
+
+		snprintf(v.saw, sizeof(v.saw), "one page allocated and freed before any worker ran: the arena "
+			 "reported %lld bytes in use, then %lld after the free", during, as_map_memlock(r->a.map_fd));
+		snprintf(v.classify, sizeof(v.classify), "the arena's page count (nr_pages, its map memory usage) "
+			 "did not follow a free");
+		as_violation(r, &v);
+		r->acct_reported = true;
+	}
 }
 
 /* Open and load the BPF object, with the 7.x non-sleepable program or
@@ -161,6 +174,7 @@ static int run_setup(struct as_run *r, char *why, size_t len)
 	int err;
 
 	btf__free(btf);
+	r->t0 = as_now_ns();	/* for what the probes report; the run's own starts later */
 	r->nosleep_fd = -1;
 	if (!ns)
 		snprintf(r->rep->nosleep_why, sizeof(r->rep->nosleep_why), "this kernel has no "
