@@ -89,6 +89,7 @@ static double raw_once(int fault)
 
 	bpf_map__set_max_entries(s->maps.arena, 64);
 	bpf_map__set_map_flags(s->maps.arena, BPF_F_MMAPABLE | BPF_F_SEGV_ON_FAULT);
+	bpf_program__set_autoload(s->progs.as_do_op_nosleep, false);	/* 7.x only; not measured here */
 	if (arena_stress_bpf__load(s))
 		exit(2);
 	fd = bpf_program__fd(s->progs.as_do_op);
