@@ -5,6 +5,7 @@
  * (reported as a hang with its kernel state).  Also the workers' small
  * accessors and the child-process helpers scenarios fork with.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <sched.h>
 #include <stdarg.h>
@@ -211,6 +212,33 @@ void as_report_hang(struct as_run *r)
 		k += snprintf(v.saw + k, sizeof(v.saw) > k ? sizeof(v.saw) - k : 0,
 			      "%s%s worker %d (tid %d) in D state at %s, touching page %u",
 			      k ? "; " : "", w->bpf ? "BPF" : "user", w->id, w->tid, wchan, atomic_load(&w->cur));
+	}
+	if (!k) {
+		/* no worker in D state, but a kernel thread of this process may be
+		 * (io_uring's io-wq workers are tasks of it): a worker waiting for
+		 * its op then sleeps interruptibly, and the hang is the kernel's */
+		DIR *d = opendir("/proc/self/task");
+		struct dirent *e;
+
+		while (d && (e = readdir(d)) && !k) {
+			char path[300], line[256], *p;
+			FILE *f;
+
+			snprintf(path, sizeof(path), "/proc/self/task/%s/stat", e->d_name);
+			if (e->d_name[0] == '.' || !(f = fopen(path, "r")))
+				continue;
+			if (fgets(line, sizeof(line), f) && (p = strrchr(line, ')')) && p[2] == 'D') {
+				char *name = strchr(line, '(');
+
+				*p = 0;
+				k = snprintf(v.saw, sizeof(v.saw), "workers did not reach a quiesce point within %d s; "
+					     "task %s (%s) of this process is in D state", AS_HANG_SECS, e->d_name,
+					     name ? name + 1 : "?");
+			}
+			fclose(f);
+		}
+		if (d)
+			closedir(d);
 	}
 	if (!k) {
 		v.kind = V_STUCK;	/* not the kernel's: the tool's own (or injected) */
