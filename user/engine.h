@@ -156,6 +156,16 @@ int as_drop_pte(struct as_run *r, uint32_t p, uint64_t *pfn_now);
  * user space reached a page the arena dropped (a page being re-allocated
  * reads 0 or its new token instead). */
 bool as_read_was_stale(const struct as_run *r, uint32_t p, uint32_t s0, uint64_t v);
+static inline uint32_t page_state(const struct as_run *r, uint32_t p)
+{
+	return atomic_load_explicit(&r->pages[p].state, memory_order_acquire);
+}
+/* as_touch() of one page, inline for the engine's hot paths */
+static inline void touch1(struct as_run *r, uint32_t p)
+{
+	if (!atomic_load_explicit(&r->pages[p].touched, memory_order_relaxed))
+		atomic_store(&r->pages[p].touched, 1);
+}
 uint32_t as_page_state(const struct as_run *r, uint32_t p);
 /* Record a violation: time, address, report, console, --stop-on-violation. */
 void as_violation(struct as_run *r, struct as_violation *v);

@@ -32,21 +32,19 @@ void as_install_signal_guard(void)
 }
 
 /* sigsetjmp without saving the mask (no syscall on the hot path);
- * SA_NODEFER keeps the signal unblocked after the jump. */
-static int guarded(volatile uint64_t *p, uint64_t *val, bool write)
-{
-	struct as_guard *g = &as_tls_guard;
+ * SA_NODEFER keeps the signal unblocked after the jump.  One body for both
+ * (a function using setjmp cannot be inlined: one call, not two, per access). */
+#define GUARDED(access)                                 \
+	do {                                            \
+		struct as_guard *g = &as_tls_guard;     \
+							\
+		if (sigsetjmp(g->jb, 0))                \
+			return g->sig;                  \
+		g->armed = 1;                           \
+		access;                                 \
+		g->armed = 0;                           \
+		return 0;                               \
+	} while (0)
 
-	if (sigsetjmp(g->jb, 0))
-		return g->sig;
-	g->armed = 1;
-	if (write)
-		*p = *val;
-	else
-		*val = *p;
-	g->armed = 0;
-	return 0;
-}
-
-int as_guarded_read(volatile uint64_t *p, uint64_t *val) { return guarded(p, val, false); }
-int as_guarded_write(volatile uint64_t *p, uint64_t val) { return guarded(p, &val, true); }
+int as_guarded_read(volatile uint64_t *p, uint64_t *val) { GUARDED(*val = *p); }
+int as_guarded_write(volatile uint64_t *p, uint64_t val) { GUARDED(*p = val); }

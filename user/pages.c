@@ -44,7 +44,7 @@ void as_touch(struct as_run *r, uint32_t pgoff, uint32_t n)
 
 uint32_t as_page_state(const struct as_run *r, uint32_t p)
 {
-	return atomic_load_explicit(&r->pages[p].state, memory_order_acquire);
+	return page_state(r, p);
 }
 
 bool as_page_allocated(const struct as_run *r, uint32_t p)
@@ -144,7 +144,7 @@ static int uaccess(struct as_worker *w, uint32_t pgoff, uint32_t off, uint64_t *
 {
 	int sig;
 
-	as_touch(w->run, pgoff, 1);
+	touch1(w->run, pgoff);
 	atomic_store_explicit(&w->cur, pgoff, memory_order_relaxed);
 	sig = write ? as_guarded_write(as_uword(w->run, pgoff, off), *val)
 		    : as_guarded_read(as_uword(w->run, pgoff, off), val);
@@ -156,7 +156,7 @@ static int uaccess(struct as_worker *w, uint32_t pgoff, uint32_t off, uint64_t *
 
 int as_uread(struct as_worker *w, uint32_t pgoff, uint32_t off, uint64_t *val)
 {
-	uint32_t s0 = as_page_state(w->run, pgoff);
+	uint32_t s0 = page_state(w->run, pgoff);
 	int sig = uaccess(w, pgoff, off, val, false);
 
 	/* a suspect only: the sweep decides */
