@@ -80,6 +80,7 @@ extern __thread struct as_guard as_tls_guard;
 #define AS_HOT_RING 64
 #define AS_MAX_WORKERS 64
 #define AS_HANG_SECS 5
+#define AS_MIN_SHARE_S 0.01	/* a scenario given less did no work, whatever it started */
 
 struct as_run {
 	struct as_arena a;		/* what scenarios see (as_arena()) */
@@ -123,6 +124,7 @@ struct as_run {
 	uint64_t totals[C__NR];		/* summed at the end */
 	uint64_t own_ctr[C__NR];	/* the coordinator's own (sweeps) */
 	uint64_t elapsed_ns;
+	double share_s;			/* the run's share of --duration */
 	bool hung;			/* workers stuck in the kernel: cannot tear down */
 };
 

@@ -347,8 +347,8 @@ int main(int argc, char **argv)
 		if (!ran && !failed && !viol)
 			for (i = 0; i < nrep; i++)
 				if (reps[i].status == AS_NOWORK) {
-					printf("no scenario did any work (--duration %g s is too short to allocate once): "
-					       "not a pass\n", o.duration);
+					printf("no scenario did any work (--duration %g s leaves each under %g s): "
+					       "not a pass\n", o.duration, AS_MIN_SHARE_S);
 					break;
 				}
 	}

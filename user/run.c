@@ -315,7 +315,10 @@ static void run_report(struct as_run *r, bool started, const char *why)
 	rep->nctr = C__NR;
 	rep->ctr_name = as_ctr_name;
 	rep->duration_s = r->elapsed_ns / 1e9;
-	rep->status = !started ? AS_FAILED : r->totals[C_ALLOC] ? AS_RAN : AS_NOWORK;
+	/* no work: not one allocation, or a share of --duration too short for
+	 * anything to race (decided by the request, not by what a worker
+	 * managed to start before it saw the stop) */
+	rep->status = !started ? AS_FAILED : r->totals[C_ALLOC] && r->share_s >= AS_MIN_SHARE_S ? AS_RAN : AS_NOWORK;
 	if (!started)
 		snprintf(rep->why, sizeof(rep->why), "%s", why);
 	if (r->totals[C_SWEEP])
@@ -368,6 +371,7 @@ int as_run_scenario(const struct as_scenario *sc, const struct as_opts *o, uint6
 	r->seed = seed;
 	r->a.pid = getpid();
 	r->a.npages = o->pages;
+	r->share_s = duration_s;
 	r->rep = rep;
 	r->pagemap_fd = -1;
 	pthread_mutex_init(&r->qlock, NULL);
