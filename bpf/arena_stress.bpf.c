@@ -100,6 +100,23 @@ static __always_inline int do_alloc(struct as_op *op, bool nosleep)
 	return 0;
 }
 
+/* nosleep: inside an RCU read section, where 7.x takes the deferred path */
+static __always_inline int do_free(struct as_op *op, bool nosleep)
+{
+	void __arena *ptr = (void __arena *)(AS_ARENA_BASE + (__u64)op->pgoff * AS_PAGE_SIZE);
+
+	if (op->cnt == 0 || op->cnt > AS_MAX_PAGES)
+		return -22;
+	if (nosleep) {
+		bpf_rcu_read_lock();
+		bpf_arena_free_pages(&arena, ptr, op->cnt);
+		bpf_rcu_read_unlock();
+	} else {
+		bpf_arena_free_pages(&arena, ptr, op->cnt);
+	}
+	return 0;
+}
+
 static __always_inline int do_sweep(struct as_op *op)
 {
 	int p;
@@ -129,11 +146,7 @@ int as_do_op(struct as_op *op)
 		ret = do_alloc(op, false);
 		break;
 	case AS_OP_FREE:
-		if (op->cnt == 0 || op->cnt > AS_MAX_PAGES)
-			break;
-		bpf_arena_free_pages(&arena,
-			(void __arena *)(AS_ARENA_BASE + (__u64)op->pgoff * AS_PAGE_SIZE), op->cnt);
-		ret = 0;
+		ret = do_free(op, false);
 		break;
 	case AS_OP_SWEEP:
 		ret = do_sweep(op);
@@ -152,26 +165,11 @@ int as_do_op(struct as_op *op)
 	return 0;
 }
 
+/* alloc and free only; a free here is deferred: it returns before anything is freed */
 SEC("syscall")
 int as_do_op_nosleep(struct as_op *op)
 {
-	long ret = -22;
-
-	switch (op->op) {
-	case AS_OP_ALLOC:
-		ret = do_alloc(op, true);
-		break;
-	case AS_OP_FREE:	/* deferred: returns before anything is freed */
-		if (op->cnt == 0 || op->cnt > AS_MAX_PAGES)
-			break;
-		bpf_rcu_read_lock();
-		bpf_arena_free_pages(&arena,
-			(void __arena *)(AS_ARENA_BASE + (__u64)op->pgoff * AS_PAGE_SIZE), op->cnt);
-		bpf_rcu_read_unlock();
-		ret = 0;
-		break;
-	}
-	op->ret = ret;
+	op->ret = op->op == AS_OP_ALLOC ? do_alloc(op, true) : op->op == AS_OP_FREE ? do_free(op, true) : -22;
 	return 0;
 }
 
