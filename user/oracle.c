@@ -345,8 +345,14 @@ int as_memcg_sweep_stale(void)
 		return 0;
 	while ((e = readdir(d)))
 		if (!strncmp(e->d_name, "arena-stress-", 13) && e->d_type == DT_DIR) {
+			long pid = strtol(e->d_name + 13, NULL, 10);
+
+			/* only a dead run's: a live one may have made its cgroup
+			 * and not moved in yet (empty, so rmdir would succeed) */
+			if (pid <= 0 || kill(pid, 0) == 0 || errno != ESRCH)
+				continue;
 			snprintf(sub, sizeof(sub), "%s/%s", dir, e->d_name);
-			n += rmdir(sub) == 0;	/* EBUSY while a process is in it */
+			n += rmdir(sub) == 0;
 		}
 	closedir(d);
 	return n;

@@ -120,9 +120,9 @@ long long as_memcg_usage(void);
  * oracle sees only its own charges (made = the directory, for rmdir later).
  * -1 when not possible: the oracle then reads the shared cgroup. */
 int as_memcg_isolate(char *made, size_t len);
-/* Remove the cgroups of earlier runs whose processes are all gone (a run
- * killed with SIGKILL cannot remove its own); a live run's is busy and
- * stays.  Returns how many went. */
+/* Remove the cgroups of earlier runs whose scenario process is gone (a run
+ * killed with SIGKILL cannot remove its own); a live run's stays, even
+ * before its process has moved in.  Returns how many went. */
 int as_memcg_sweep_stale(void);
 
 #endif
