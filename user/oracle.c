@@ -333,6 +333,23 @@ long long as_map_memlock(int map_fd)
 	return v;
 }
 
+/* The process is gone, or a zombie (it has left its cgroup already). */
+static bool run_gone(long pid)
+{
+	char path[64], line[256], *p;
+	bool zombie = false;
+	FILE *f;
+
+	if (kill(pid, 0) && errno == ESRCH)
+		return true;
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	if ((f = fopen(path, "r"))) {
+		zombie = fgets(line, sizeof(line), f) && (p = strrchr(line, ')')) && p[2] == 'Z';
+		fclose(f);
+	}
+	return zombie;
+}
+
 int as_memcg_sweep_stale(void)
 {
 	char dir[512], sub[1024];
@@ -349,7 +366,7 @@ int as_memcg_sweep_stale(void)
 
 			/* only a dead run's: a live one may have made its cgroup
 			 * and not moved in yet (empty, so rmdir would succeed) */
-			if (pid <= 0 || kill(pid, 0) == 0 || errno != ESRCH)
+			if (pid <= 0 || !run_gone(pid))
 				continue;
 			snprintf(sub, sizeof(sub), "%s/%s", dir, e->d_name);
 			n += rmdir(sub) == 0;
