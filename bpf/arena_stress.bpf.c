@@ -10,7 +10,9 @@
  * only: user space loads it where the kernel has the non-sleepable arena
  * paths) makes the same calls inside an RCU read section, where the verifier
  * picks the non-sleepable variants: a free then only queues the span for
- * arena_free_worker() and returns before anything is freed.
+ * arena_free_worker() and returns before anything is freed.  as_do_reserve
+ * (loaded where the kernel has bpf_arena_reserve_pages: 6.18 has it, 6.12
+ * not) reserves.
  */
 #define BPF_NO_KFUNC_PROTOTYPES
 #include "vmlinux.h"
@@ -28,6 +30,7 @@ extern int *bpf_iter_num_next(struct bpf_iter_num *it) __ksym __weak;
 extern void bpf_iter_num_destroy(struct bpf_iter_num *it) __ksym __weak;
 extern void bpf_rcu_read_lock(void) __ksym __weak;
 extern void bpf_rcu_read_unlock(void) __ksym __weak;
+int bpf_arena_reserve_pages(void *map, void __arena *addr, __u32 page_cnt) __ksym __weak;
 
 /* max_entries and map_flags (BPF_F_SEGV_ON_FAULT) are set by user space
  * before load, from --pages and the scenario. */
@@ -170,6 +173,17 @@ SEC("syscall")
 int as_do_op_nosleep(struct as_op *op)
 {
 	op->ret = op->op == AS_OP_ALLOC ? do_alloc(op, true) : op->op == AS_OP_FREE ? do_free(op, true) : -22;
+	return 0;
+}
+
+/* reservations: user space loads this only where the kernel has the kfunc */
+SEC("syscall")
+int as_do_reserve(struct as_op *op)
+{
+	void __arena *ptr = (void __arena *)(AS_ARENA_BASE + (__u64)op->pgoff * AS_PAGE_SIZE);
+
+	op->ret = op->op == AS_OP_RESERVE && op->cnt && op->cnt <= AS_MAX_PAGES
+		  ? bpf_arena_reserve_pages(&arena, ptr, op->cnt) : -22;
 	return 0;
 }
 

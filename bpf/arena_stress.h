@@ -55,6 +55,7 @@ enum as_op_kind {
 	AS_OP_SWEEP,		/* coherence sweep over [0, cnt) */
 	AS_OP_PEEK,		/* read one page's oracle words (re-check) */
 	AS_OP_PROBE,		/* does this kernel have the arena kfuncs */
+	AS_OP_RESERVE,		/* bpf_arena_reserve_pages(pgoff, cnt) (as_do_reserve) */
 };
 
 #define AS_ANY_PGOFF		0xffffffffU

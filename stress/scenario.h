@@ -31,6 +31,7 @@ struct as_scenario {
 	const char *summary;
 	bool unsafe;		/* may crash a kernel: host runs need --unsafe */
 	uint32_t arena_flags;	/* extra map flags, e.g. BPF_F_SEGV_ON_FAULT */
+	bool reserves;		/* uses as_reserve*(): the engine loads the reservation program */
 	/* 0 when this kernel supports the scenario, else fills why */
 	int (*probe)(const struct as_opts *o, char *why, size_t len);
 	/* before any worker starts: 0, or -errno (the run then fails) */
@@ -81,6 +82,8 @@ enum as_ctr {
 	C_DEFERRED_LATE,	/* ... not completed within AS_DEFERRED_WAIT_MS: pages kept busy */
 	C_ALLOC_NS,		/* allocations through the non-sleepable path, 7.x */
 	C_ALLOC_NS_FAIL,	/* ... that failed: no error, the nolock allocator may */
+	C_RESERVE,		/* reservations made (bpf_arena_reserve_pages) */
+	C_RESV_CHECK,		/* refusals checked: reserve over allocated, alloc or user fault over reserved */
 	C__NR
 };
 extern const char *const as_ctr_name[C__NR];
@@ -100,8 +103,9 @@ uint64_t as_counter(const struct as_worker *w, enum as_ctr c);
 
 /* ---- BPF ops, with the zero-on-alloc and post-free oracles applied ---- */
 
-/* One allocation a BPF worker owns: pages [pgoff, pgoff + cnt). */
-struct as_span { uint32_t pgoff, cnt; };
+/* One allocation a BPF worker owns: pages [pgoff, pgoff + cnt); or, with
+ * reserved set, a reservation it holds (as_reserve). */
+struct as_span { uint32_t pgoff, cnt; bool reserved; };
 int as_alloc(struct as_worker *w, uint32_t pgoff, uint32_t cnt);	/* pgoff or AS_ANY_PGOFF */
 int as_free_span(struct as_worker *w, uint32_t idx, uint32_t npages);	/* a prefix of owned span idx */
 /* 7.x: the same through the non-sleepable kfunc variants (as a free from a
@@ -115,6 +119,23 @@ int as_alloc_nosleep(struct as_worker *w, uint32_t pgoff, uint32_t cnt);
 /* Whether those two work here (else why, in the report). */
 bool as_have_nosleep(const struct as_run *r);
 bool as_have_deferred(const struct as_run *r);
+/* Reservations (bpf_arena_reserve_pages; descriptor .reserves).  A
+ * reservation is a span the worker owns with .reserved set; as_free_span()
+ * releases it (a free releases a reservation).  Each call applies the
+ * reservation contract and reports what the kernel got wrong:
+ *   as_reserve: reserve free pages [pgoff, pgoff + cnt): 0, -EBUSY (not all
+ *     free in the table: nothing asked; or the kernel refused), -EOPNOTSUPP;
+ *   as_reserve_over: reserve over owned allocation idx (and the free page
+ *     after it, when there is one): the kernel must refuse (-EBUSY);
+ *   as_alloc_over: allocate at owned reservation idx: the kernel must refuse;
+ *   as_ureserved_read: a user read of page p of owned reservation idx must
+ *     fault (SIGSEGV), with or without BPF_F_SEGV_ON_FAULT. */
+int as_reserve(struct as_worker *w, uint32_t pgoff, uint32_t cnt);
+int as_reserve_over(struct as_worker *w, uint32_t idx);
+int as_alloc_over(struct as_worker *w, uint32_t idx);
+int as_ureserved_read(struct as_worker *w, uint32_t idx, uint32_t p);
+/* The probe of a scenario that reserves: the kfunc is in this kernel's BTF. */
+int as_probe_reserve(const struct as_opts *o, char *why, size_t len);
 uint32_t as_nowned(const struct as_worker *w);			/* spans this worker owns */
 struct as_span as_owned(const struct as_worker *w, uint32_t idx);
 uint32_t as_hot_pick(struct as_worker *w);	/* a recently allocated page */

@@ -13,6 +13,7 @@
 	X(pinned)            \
 	X(io_wq)             \
 	X(gup)               \
+	X(reserve)           \
 	X(dofork)
 
 #define DECLARE(n) extern const struct as_scenario as_sc_##n;

@@ -31,6 +31,13 @@ struct as_violation;
  * same before and after what they check: a seqlock of sorts. */
 #define PS_FREE		0u
 #define PS_BUSY	(1u << 31)
+/* Reserved (bpf_arena_reserve_pages) by the owner, no page behind it: neither
+ * free (no allocation may land there) nor allocated (nothing to read). */
+#define PS_RESV	(1u << 30)
+static inline bool ps_allocated(uint32_t st)
+{
+	return st != PS_FREE && !(st & PS_RESV);
+}
 
 struct as_page {
 	_Atomic uint32_t state;
@@ -89,6 +96,7 @@ struct as_run {
 	struct arena_stress_bpf *skel;
 	int prog_fd;
 	int nosleep_fd;			/* as_do_op_nosleep (7.x), or -1 */
+	int reserve_fd;			/* as_do_reserve (bpf_arena_reserve_pages), or -1 */
 	bool deferred;			/* deferred frees on: nosleep_fd and their completion known */
 	struct as_covrun *cov;		/* race-window tracing; also the deferred frees' completion */
 	uint64_t seed;
@@ -140,6 +148,7 @@ void as_report_hang(struct as_run *r);
 void as_install_signal_guard(void);
 
 /* pages.c */
+void as_span_push(struct as_worker *w, uint32_t pgoff, uint32_t cnt, bool reserved);
 int as_bpf_op(struct as_run *r, struct as_op *op);
 int as_bpf_op_fd(int prog_fd, struct as_op *op);
 uint64_t as_peek_word(struct as_run *r, uint32_t p, uint32_t off, int *err);

@@ -33,7 +33,7 @@ void as_kop_begin(struct as_worker *w, struct as_kop *k, enum as_kop_kind kind, 
 	k->tok0 = __atomic_load_n(&pg->token, __ATOMIC_ACQUIRE);
 	/* unless as_kop_pinned() says otherwise, the kernel takes the page now */
 	k->ref_known = !(k->s0 & PS_BUSY);
-	k->ref_alloc = k->s0 != PS_FREE;
+	k->ref_alloc = ps_allocated(k->s0);
 	k->t_ref = k->tok0;
 	if (kind == AS_KOP_WRITE)	/* top byte 0x3c: never a token (0xa5) or nonce (0x5a) */
 		k->mark = (0x3cULL << 56) | ((uint64_t)(getpid() & 0xffff) << 40) |
@@ -47,7 +47,7 @@ void as_kop_pinned(struct as_kop *k, const struct as_kop *reg)
 {
 	k->pinned = true;
 	k->ref_known = reg->stable;
-	k->ref_alloc = reg->s0 != PS_FREE;
+	k->ref_alloc = ps_allocated(reg->s0);
 	k->t_ref = reg->tok0;
 }
 
@@ -120,7 +120,7 @@ enum as_vkind as_kop_end(struct as_worker *w, struct as_kop *k, int err, uint64_
 	int perr = 0;
 
 	if (k->kind == AS_KOP_WRITE && !err) {
-		if ((r->o->inject & AS_INJ_PIN) && k->pinned && k->ref_known && k->s0 != PS_FREE &&
+		if ((r->o->inject & AS_INJ_PIN) && k->pinned && k->ref_known && ps_allocated(k->s0) &&
 		    !(k->s0 & PS_BUSY) && k->tok0 != k->t_ref) {
 			/* test: make the old pin's data reach the new page */
 			as_guarded_write(as_uword(r, k->p, k->off), k->mark);
@@ -144,7 +144,7 @@ enum as_vkind as_kop_end(struct as_worker *w, struct as_kop *k, int err, uint64_
 	kv.kind = k->kind;
 	kv.segv_on_fault = r->sc->arena_flags & BPF_F_SEGV_ON_FAULT;
 	kv.stable = k->stable;
-	kv.allocated = k->s0 != PS_FREE;
+	kv.allocated = ps_allocated(k->s0);
 	kv.t_now = k->tok0;
 	kv.pinned = k->pinned;
 	kv.ref_known = k->ref_known;

@@ -49,7 +49,7 @@ uint32_t as_page_state(const struct as_run *r, uint32_t p)
 
 bool as_page_allocated(const struct as_run *r, uint32_t p)
 {
-	return as_page_state(r, p) != PS_FREE;
+	return ps_allocated(as_page_state(r, p));
 }
 
 uint64_t as_page_token(const struct as_run *r, uint32_t p)
@@ -223,7 +223,7 @@ void as_violation(struct as_run *r, struct as_violation *v)
 		atomic_store(&r->stop, true);
 }
 
-static void span_push(struct as_worker *w, uint32_t pgoff, uint32_t cnt)
+void as_span_push(struct as_worker *w, uint32_t pgoff, uint32_t cnt, bool reserved)
 {
 	if (w->nspans == w->cap) {
 		uint32_t cap = w->cap ? w->cap * 2 : 64;
@@ -234,7 +234,7 @@ static void span_push(struct as_worker *w, uint32_t pgoff, uint32_t cnt)
 		w->spans = n;
 		w->cap = cap;
 	}
-	w->spans[w->nspans++] = (struct as_span){pgoff, cnt};
+	w->spans[w->nspans++] = (struct as_span){pgoff, cnt, reserved};
 }
 
 uint32_t as_nowned(const struct as_worker *w) { return w->nspans; }
@@ -324,6 +324,11 @@ static int alloc(struct as_worker *w, uint32_t pgoff, uint32_t cnt, bool nosleep
 	for (i = 0; i < cnt; i++) {
 		struct as_page *pg = &r->pages[got + i];
 
+		if (pgoff == AS_ANY_PGOFF && (atomic_load(&pg->state) & PS_RESV))
+			as_report_v(r, V_CONTRACT, got + i, "bpf_arena_alloc_pages() must never hand out a reserved page",
+				    "an allocation at a kernel-chosen address (%u page(s) at page %u) includes page %u, "
+				    "which worker %u holds reserved", cnt, got, got + i,
+				    (atomic_load(&pg->state) & ~(PS_RESV | PS_BUSY)) - 1);
 		/* busy, token, owned: a reader never pairs the owner with a
 		 * stale token (as_check_contents), and one that sees the new
 		 * token sees the page not free (as_uread) */
@@ -337,7 +342,7 @@ static int alloc(struct as_worker *w, uint32_t pgoff, uint32_t cnt, bool nosleep
 		atomic_fetch_sub(&r->any_inflight, 1);
 	w->ctr[C_ALLOC]++;
 	w->ctr[C_ALLOC_PAGES] += cnt;
-	span_push(w, got, cnt);
+	as_span_push(w, got, cnt, false);
 	hot_push(r, got);
 	if (op.dirty_words) {
 		struct as_violation v = {.kind = V_DIRTY_ALLOC, .pgoff = op.dirty_pgoff};
@@ -404,8 +409,8 @@ static int free_span(struct as_worker *w, uint32_t idx, uint32_t n, bool deferre
 	bool suspect = false;
 	int err;
 
-	if (!n || n > ar->cnt)
-		return -EINVAL;
+	if (!n || n > ar->cnt || (deferred && ar->reserved))
+		return -EINVAL;	/* a deferred free's completion is told by its token */
 	if (have_pm) {	/* no PTE can exist where this process never touched */
 		for (i = 0; i < n && !atomic_load_explicit(&r->pages[pgoff + i].touched,
 							    memory_order_relaxed); i++)
@@ -493,7 +498,7 @@ int as_check_contents(struct as_worker *w, uint32_t p, const char *what)
 	uint64_t t0 = __atomic_load_n(&pg->token, __ATOMIC_SEQ_CST), t1, v = 0;
 	int sig;
 
-	if (s0 == PS_FREE || (s0 & PS_BUSY))
+	if (!ps_allocated(s0) || (s0 & PS_BUSY))
 		return 0;
 	as_touch(r, p, 1);
 	atomic_store_explicit(&w->cur, p, memory_order_relaxed);

@@ -32,6 +32,7 @@ const char *const as_ctr_name[C__NR] = {
 	[C_KOP_FAIL] = "kernel_op_fail", [C_USIGBUS] = "user_sigbus",
 	[C_FREE_DEFERRED] = "free_deferred", [C_DEFERRED_LATE] = "deferred_late",
 	[C_ALLOC_NS] = "alloc_nosleep", [C_ALLOC_NS_FAIL] = "alloc_nosleep_fail",
+	[C_RESERVE] = "reserve", [C_RESV_CHECK] = "reserve_checks",
 };
 
 _Atomic bool as_interrupted;
@@ -145,9 +146,9 @@ static void acct_probe(struct as_run *r)
 	}
 }
 
-/* Open and load the BPF object, with the 7.x non-sleepable program or
- * without it.  0, or -errno. */
-static int load_skel(struct as_run *r, bool nosleep)
+/* Open and load the BPF object, with the 7.x non-sleepable program and the
+ * reservation program or without them.  0, or -errno. */
+static int load_skel(struct as_run *r, bool nosleep, bool reserve)
 {
 	int err;
 
@@ -157,6 +158,7 @@ static int load_skel(struct as_run *r, bool nosleep)
 	bpf_map__set_max_entries(r->skel->maps.arena, r->a.npages);
 	bpf_map__set_map_flags(r->skel->maps.arena, BPF_F_MMAPABLE | r->sc->arena_flags);
 	bpf_program__set_autoload(r->skel->progs.as_do_op_nosleep, nosleep);
+	bpf_program__set_autoload(r->skel->progs.as_do_reserve, reserve);
 	err = arena_stress_bpf__load(r->skel);
 	if (err) {
 		arena_stress_bpf__destroy(r->skel);
@@ -170,20 +172,30 @@ static int run_setup(struct as_run *r, char *why, size_t len)
 	struct btf *btf = btf__load_vmlinux_btf();
 	/* 7.0+: the verifier picks this variant for a call in non-sleepable context */
 	bool ns = btf && btf__find_by_name_kind(btf, "bpf_arena_free_pages_non_sleepable", BTF_KIND_FUNC) >= 0;
+	/* reservations: only the scenarios that reserve load the program */
+	bool rs = r->sc->reserves && btf &&
+		  btf__find_by_name_kind(btf, "bpf_arena_reserve_pages", BTF_KIND_FUNC) >= 0;
 	size_t sz;
-	int err;
+	int err, err2;
 
 	btf__free(btf);
 	r->t0 = as_now_ns();	/* for what the probes report; the run's own starts later */
 	r->nosleep_fd = -1;
+	r->reserve_fd = -1;
 	if (!ns)
 		snprintf(r->rep->nosleep_why, sizeof(r->rep->nosleep_why), "this kernel has no "
 			 "bpf_arena_free_pages_non_sleepable (in BTF): its arena kfuncs are sleepable only (before 7.0)");
-	err = load_skel(r, ns);
+	err = load_skel(r, ns, rs);
+	if (err && rs && !(err2 = load_skel(r, ns, false))) {	/* the reservation program it was */
+		as_note(r, "the verifier refused the bpf_arena_reserve_pages() call (%s): no reservations",
+			strerror(-err));
+		rs = false;
+		err = 0;
+	}
 	if (err && ns) {
 		snprintf(r->rep->nosleep_why, sizeof(r->rep->nosleep_why), "the verifier refused the kfunc calls "
 			 "inside bpf_rcu_read_lock() (%s; -vv shows its log)", strerror(-err));
-		err = load_skel(r, false);
+		err = load_skel(r, false, rs);
 	}
 	if (err) {
 		snprintf(why, len, "loading the BPF programs failed: %s (-v shows the verifier log)",
@@ -193,6 +205,8 @@ static int run_setup(struct as_run *r, char *why, size_t len)
 	r->prog_fd = bpf_program__fd(r->skel->progs.as_do_op);
 	if (!r->rep->nosleep_why[0])
 		r->nosleep_fd = bpf_program__fd(r->skel->progs.as_do_op_nosleep);
+	if (rs)
+		r->reserve_fd = bpf_program__fd(r->skel->progs.as_do_reserve);
 	r->a.base = bpf_map__initial_value(r->skel->maps.arena, &sz);
 	if (!r->a.base) {
 		snprintf(why, len, "libbpf did not map the arena");

@@ -124,7 +124,7 @@ int as_sweep(struct as_run *r)
 			limbo++;
 			continue;
 		}
-		v->allocated = st != PS_FREE;
+		v->allocated = ps_allocated(st);	/* a reserved page is judged as a free one */
 		v->segv_on_fault = segv;
 		v->exp_token = r->pages[p].token;
 		v->pte_present = pm0[p] & PM_PRESENT;
