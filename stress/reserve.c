@@ -29,6 +29,8 @@
 
 #define RESV_SPANS 6	/* allocations + reservations a worker holds at once */
 
+static bool opt_no_fault;	/* --reserve-no-fault */
+
 static void resv_worker(struct as_worker *w)
 {
 	const struct as_arena *a = as_arena(as_run_of(w));
@@ -61,7 +63,7 @@ static void resv_worker(struct as_worker *w)
 		if (s.reserved) {
 			if (what < 3)
 				as_alloc_over(w, idx);
-			else if (what < 6)
+			else if (what < 6 && !opt_no_fault)
 				as_ureserved_read(w, idx, s.pgoff + as_rand_below(w, s.cnt));
 			else
 				as_free_span(w, idx, s.cnt);	/* releases it */
@@ -78,9 +80,15 @@ static void resv_worker(struct as_worker *w)
 		as_free_span(w, 0, as_owned(w, 0).cnt);
 }
 
+static const struct as_optdef opts[] = {
+	AS_SOPT_FLAG("reserve-no-fault", opt_no_fault, 0,
+		     "never fault a reserved page from user space (where that maps a page, findings/04)"),
+	{0},
+};
+
 const struct as_scenario as_sc_reserve = {
 	.name = "reserve", .reserves = true,
 	.summary = "bpf_arena_reserve_pages() under churn: reserved ranges refuse allocations, "
 		   "reservations over allocated pages and user faults; a free releases them",
-	.probe = as_probe_reserve, .lead = resv_worker, .user = resv_worker,
+	.probe = as_probe_reserve, .lead = resv_worker, .user = resv_worker, .opts = opts,
 };

@@ -47,6 +47,7 @@ struct as_opts {
 #define AS_INJ_LEAK (1U << 10)	/* 8 MiB stay charged after teardown */
 #define AS_INJ_PIN (1U << 11)	/* a write through an old pin is made to reach the new page */
 #define AS_INJ_ACCT (1U << 12)	/* the accounting oracle counts one page more than allocated */
+#define AS_INJ_RESV (1U << 13)	/* reserve: a reservation is released behind the table before an allocation over it */
 };
 
 /*

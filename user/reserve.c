@@ -135,11 +135,17 @@ int as_alloc_over(struct as_worker *w, uint32_t idx)
 		return -EINVAL;
 	op.gen = ((uint64_t)w->id << 32) | ++w->seq;
 	w->ctr[C_RESV_CHECK]++;
+	if (r->o->inject & AS_INJ_RESV) {	/* test: the kernel releases it, the table does not know */
+		struct as_op f = {.op = AS_OP_FREE, .pgoff = s->pgoff, .cnt = s->cnt};
+
+		as_bpf_op(r, &f);
+	}
 	if (as_bpf_op(r, &op))
 		return 0;	/* refused, as it must be */
 	as_report_v(r, V_CONTRACT, s->pgoff, "bpf_arena_alloc_pages() must refuse a reserved range",
 		    "bpf_arena_alloc_pages() of %u page(s) at page %u succeeded (at page %u) although worker %u "
-		    "holds them reserved", s->cnt, s->pgoff, op.pgoff, w->id);
+		    "holds them reserved%s", s->cnt, s->pgoff, op.pgoff, w->id,
+		    r->o->inject & AS_INJ_RESV ? " [injected]" : "");
 	if (op.pgoff != s->pgoff)
 		return 1;	/* landed elsewhere: pages.c's check has its own word; leak them */
 	/* the pages are allocated now: ours, with the token BPF wrote */
