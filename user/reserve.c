@@ -39,6 +39,19 @@ static int reserve_op(struct as_run *r, uint32_t pgoff, uint32_t cnt)
 	return as_bpf_op_fd(r->reserve_fd, &op);
 }
 
+/* Give back what claim() took and the kernel refused.  Only pages still
+ * claimed: an allocation at a kernel-chosen address may have taken one
+ * meanwhile (the kernel's refusal may be just that), and its owner wrote its
+ * state over the claim (pages.c: alloc). */
+static void unclaim(struct as_run *r, uint32_t pgoff, uint32_t cnt, uint32_t me)
+{
+	for (uint32_t i = 0; i < cnt; i++) {
+		uint32_t exp = me | PS_BUSY;
+
+		atomic_compare_exchange_strong(&r->pages[pgoff + i].state, &exp, PS_FREE);
+	}
+}
+
 /* Claim free pages [pgoff, pgoff + cnt) for worker me (busy): true when all were free. */
 static bool claim(struct as_run *r, uint32_t pgoff, uint32_t cnt, uint32_t me)
 {
@@ -52,8 +65,7 @@ static bool claim(struct as_run *r, uint32_t pgoff, uint32_t cnt, uint32_t me)
 	}
 	if (i == cnt)
 		return true;
-	while (i--)
-		atomic_store(&r->pages[pgoff + i].state, PS_FREE);
+	unclaim(r, pgoff, i, me);
 	return false;
 }
 
@@ -82,7 +94,7 @@ int as_reserve(struct as_worker *w, uint32_t pgoff, uint32_t cnt)
 		/* the table says free, the kernel says busy: an allocation at a
 		 * kernel-chosen address in flight may have taken a page, or the
 		 * arena's lock failed (rqspinlock): both legal */
-		set_state(r, pgoff, cnt, PS_FREE);
+		unclaim(r, pgoff, cnt, me);
 		return err;
 	}
 	set_state(r, pgoff, cnt, me | PS_RESV);
@@ -109,7 +121,7 @@ int as_reserve_over(struct as_worker *w, uint32_t idx)
 	w->ctr[C_RESV_CHECK]++;
 	if (err) {
 		if (extra)
-			set_state(r, s.pgoff + s.cnt, 1, PS_FREE);
+			unclaim(r, s.pgoff + s.cnt, 1, me);
 		return 0;
 	}
 	as_report_v(r, V_CONTRACT, s.pgoff, "bpf_arena_reserve_pages() must refuse a range with allocated pages "
