@@ -84,6 +84,7 @@ enum as_ctr {
 	C_ALLOC_NS_FAIL,	/* ... that failed: no error, the nolock allocator may */
 	C_RESERVE,		/* reservations made (bpf_arena_reserve_pages) */
 	C_RESV_CHECK,		/* refusals checked: reserve over allocated, alloc or user fault over reserved */
+	C_ACCT_SETTLED,		/* accounting mismatches that settled within AS_ACCT_SETTLE_MS (a free the kernel deferred) */
 	C__NR
 };
 extern const char *const as_ctr_name[C__NR];

@@ -20,6 +20,7 @@
 #include "coverage.h"
 
 #define AS_DEFERRED_WAIT_MS 2000	/* a deferred free not done by then: its pages stay busy */
+#define AS_ACCT_SETTLE_MS 200	/* an accounting mismatch must last this long, workers parked */
 
 struct arena_stress_bpf;
 struct as_report;

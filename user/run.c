@@ -32,7 +32,7 @@ const char *const as_ctr_name[C__NR] = {
 	[C_KOP_FAIL] = "kernel_op_fail", [C_USIGBUS] = "user_sigbus",
 	[C_FREE_DEFERRED] = "free_deferred", [C_DEFERRED_LATE] = "deferred_late",
 	[C_ALLOC_NS] = "alloc_nosleep", [C_ALLOC_NS_FAIL] = "alloc_nosleep_fail",
-	[C_RESERVE] = "reserve", [C_RESV_CHECK] = "reserve_checks",
+	[C_RESERVE] = "reserve", [C_RESV_CHECK] = "reserve_checks", [C_ACCT_SETTLED] = "acct_settled",
 };
 
 _Atomic bool as_interrupted;
