@@ -28,6 +28,15 @@ if [ -n "$kinds" ]; then
 		[ "$(json "$TMP/r.json" "all('holds reserved, succeeded' in v['saw'] and 'PTE pfn 0)' not in v['saw']
 			for v in $s['violations'])")" = True ]
 	echo "note: this kernel maps a page on a user fault inside a reservation (findings/04)"
+	# the stand-alone reproducer of that violation builds and reproduces it
+	$AS -s reserve -d 2 --repro "$TMP/repro" >"$TMP/out" 2>&1
+	check "--repro wrote the reservation reproducer" grep -q "reservation maps a page" "$TMP/repro/README.md"
+	if make -s -C "$TMP/repro" >"$TMP/build" 2>&1; then
+		"$TMP/repro/repro" >"$TMP/rout" 2>&1; rc=$?
+		check "the reproducer reproduces it on its own (exit $rc): $(head -1 "$TMP/rout")" [ $rc -eq 1 ]
+	else
+		fail "the reproducer does not build: $(tail -3 "$TMP/build")"
+	fi
 fi
 $AS -s reserve -d 1 --reserve-no-fault --json "$TMP/c.json" >"$TMP/out" 2>&1; rc=$?
 check "without user faults on reserved pages: clean (exit $rc, $(json "$TMP/c.json" "$s['by_kind']"))" [ $rc -eq 0 ]

@@ -16,6 +16,8 @@ struct tmpl {
 	const char *name;	/* for the README */
 	const char *src;	/* repro.c */
 	const char *what;	/* what the reproducer does */
+	const char *bpf;	/* repro.bpf.c */
+	const char *bpf_what;	/* what that does */
 };
 
 static const struct tmpl orphan = {
@@ -28,6 +30,7 @@ static const struct tmpl orphan = {
 	"read goes through a present PTE (pagemap), BPF reads 0 at the address, and\n"
 	"after MADV_DONTNEED the access faults.  A \"Bad page state\" the kernel logs\n"
 	"meanwhile (a page freed while the fault held its lock) also counts.\n",
+	as_tmpl_repro_bpf_c, "allocate, free and read one arena page",
 };
 
 static const struct tmpl dofork = {
@@ -37,12 +40,28 @@ static const struct tmpl dofork = {
 	"forks; the child maps the page; BPF frees it; the child reads it again.\n"
 	"Deterministic: no race.  It stops short of the use-after-free that a\n"
 	"parent munmap would set up (see repro.c).\n",
+	as_tmpl_repro_bpf_c, "allocate, free and read one arena page",
+};
+
+static const struct tmpl reserve = {
+	"a user fault inside a bpf_arena_reserve_pages() reservation maps a page",
+	as_tmpl_reserve_c,
+	"BPF reserves one page of an arena without BPF_F_SEGV_ON_FAULT; user space\n"
+	"writes to it, which must fault (SIGSEGV).  When the write goes through,\n"
+	"the evidence is printed: the PTE (pagemap), the arena's memory usage before\n"
+	"and after, what BPF reads at the reserved address, and that an allocation\n"
+	"there is still refused.  Deterministic: no race.\n",
+	as_tmpl_reserve_bpf_c, "reserve, allocate and read one arena page",
 };
 
 static const struct tmpl *pick(const struct as_report *rep, const struct as_violation *v)
 {
 	if (!strcmp(rep->scenario, "dofork") && (v->kind == V_STALE_FREE || v->kind == V_CONTRACT))
 		return &dofork;
+	if (!strcmp(rep->scenario, "reserve") && v->kind == V_CONTRACT && strstr(v->saw, "holds reserved, succeeded"))
+		return &reserve;
+	if (!strcmp(rep->scenario, "reserve") && v->kind == V_CONTRACT)
+		return NULL;	/* the other reservation refusals: no reproducer of their own yet */
 	switch (v->kind) {
 	case V_COHERENCE: case V_STALE_FREE: case V_TOKEN: case V_UNREACHABLE:
 	case V_KERNEL: case V_HANG:
@@ -93,12 +112,12 @@ int as_repro_write(const char *dir, const struct as_report *rep, const struct as
 		 "Needs root, clang, bpftool and libbpf >= 1.4 (BPF arena support):\n\n"
 		 "```sh\nmake\nsudo ./repro        # exit 1: reproduced (evidence printed), 0: not seen, 2: set-up error\n```\n\n"
 		 "## What it does\n\n%s\n"
-		 "Files: `repro.bpf.c` (the BPF program: allocate, free and read one arena page),\n"
+		 "Files: `repro.bpf.c` (the BPF program: %s),\n"
 		 "`repro.c` (the reproducer, with the interleaving in its header comment), `Makefile`.\n",
 		 t->name, kernel, rep->scenario, rep->seed, v->t_ns / 1e6, as_vkind_name[v->kind], v->pgoff, v->addr,
 		 v->saw, v->pfn_user, v->pfn_after, v->classify, v->confirmed ? " [confirmed]" : "",
-		 rep->scenario, rep->seed, t->what);
-	if (put(dir, "repro.bpf.c", as_tmpl_repro_bpf_c, err, len) || put(dir, "repro.c", t->src, err, len) ||
+		 rep->scenario, rep->seed, t->what, t->bpf_what);
+	if (put(dir, "repro.bpf.c", t->bpf, err, len) || put(dir, "repro.c", t->src, err, len) ||
 	    put(dir, "Makefile", as_tmpl_Makefile, err, len) || put(dir, "README.md", readme, err, len))
 		return -1;
 	return 0;
