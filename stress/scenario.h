@@ -165,6 +165,12 @@ void as_touch(struct as_run *r, uint32_t pgoff, uint32_t n);
 /* "Contents must persist": if page p stayed allocated around the read, it
  * must read the token BPF wrote.  what names the operation before it. */
 int as_check_contents(struct as_worker *w, uint32_t p, const char *what);
+/* "BPF reads its own token": BPF reads page p's token word through the
+ * kernel mapping, on this worker's CPU; if p stayed allocated around the
+ * read, it must be the token of that allocation.  Reported as V_TOKEN (a
+ * stale kernel translation on this CPU, or a lost write).  Reading another
+ * worker's page also loads it into this CPU's TLB. */
+int as_check_bpf_token(struct as_worker *w, uint32_t p);
 /* A process without a sweep of its own (a forked child) reads page p's
  * token: if the read began with the page free and returned the token of the
  * allocation freed there, this process maps a page the arena dropped, and it

@@ -14,6 +14,7 @@
 	X(io_wq)             \
 	X(gup)               \
 	X(reserve)           \
+	X(reuse)             \
 	X(dofork)
 
 #define DECLARE(n) extern const struct as_scenario as_sc_##n;

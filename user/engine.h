@@ -55,7 +55,15 @@ struct as_page {
 	 * (as_touch): only then can a user PTE exist here, so only then do
 	 * frees pay for the pagemap reads around them. */
 	_Atomic uint8_t touched;
+	/* A free of this page is running (set before the BPF op, cleared once
+	 * it returned and, when deferred, completed); early_reuse: the last
+	 * allocation here came while one was, i.e. the kernel handed the
+	 * address out again before the free was done with it. */
+	_Atomic uint8_t freeing;
+	uint8_t early_reuse;
 };
+/* Classification suffix for a violation on page p (early_reuse), or "". */
+const char *as_reuse_note(const struct as_run *r, uint32_t p);
 
 /* One worker thread (BPF churn or user side). */
 struct as_worker {

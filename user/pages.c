@@ -335,6 +335,7 @@ static int alloc(struct as_worker *w, uint32_t pgoff, uint32_t cnt, bool nosleep
 		atomic_store_explicit(&pg->state, me | PS_BUSY, memory_order_relaxed);
 		atomic_thread_fence(memory_order_release);	/* busy before the token */
 		pg->cnt_hint = cnt;
+		pg->early_reuse = atomic_load(&pg->freeing);
 		__atomic_store_n(&pg->token, AS_TOKEN(gen, got + i), __ATOMIC_RELEASE);
 		atomic_store_explicit(&pg->state, me, memory_order_release);
 	}
@@ -351,7 +352,8 @@ static int alloc(struct as_worker *w, uint32_t pgoff, uint32_t cnt, bool nosleep
 			 "fresh page (alloc of %u page(s) at page %u) had %u non-zero word(s) in its oracle half; "
 			 "first at offset %u = %#" PRIx64 "%s", cnt, got, op.dirty_words, op.dirty_off,
 			 (uint64_t)op.dirty_val, op.inject ? " [injected]" : "");
-		snprintf(v.classify, sizeof(v.classify), "the page allocator or a stale writer handed out a used page");
+		snprintf(v.classify, sizeof(v.classify), "the page allocator or a stale writer handed out a used page%s",
+			 as_reuse_note(r, op.dirty_pgoff));
 		as_violation(r, &v);
 	}
 	return 0;
@@ -424,16 +426,20 @@ static int free_span(struct as_worker *w, uint32_t idx, uint32_t n, bool deferre
 	if (have_pm && as_pagemap_read(r->pagemap_fd, (uintptr_t)as_uword(r, pgoff, 0), n, before))
 		have_pm = false;
 	/* nobody else can own these until the free runs: a store will do */
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		atomic_store_explicit(&r->pages[pgoff + i].state, me | PS_BUSY, memory_order_relaxed);
+		atomic_store_explicit(&r->pages[pgoff + i].freeing, 1, memory_order_relaxed);
+	}
 	atomic_thread_fence(memory_order_seq_cst);	/* busy before the kernel frees */
 	op.op = AS_OP_FREE;
 	op.pgoff = pgoff;
 	op.cnt = n;
 	err = as_bpf_op_fd(deferred ? r->nosleep_fd : r->prog_fd, &op);
 	if (err) {	/* nothing was freed: still ours */
-		for (i = 0; i < n; i++)
+		for (i = 0; i < n; i++) {
 			atomic_store_explicit(&r->pages[pgoff + i].state, me, memory_order_release);
+			atomic_store(&r->pages[pgoff + i].freeing, 0);
+		}
 		return err;
 	}
 	if (deferred) {
@@ -465,6 +471,7 @@ static int free_span(struct as_worker *w, uint32_t idx, uint32_t n, bool deferre
 		pg->pfn_before = pg->pte_before ? before[i] & PM_PFN_MASK : 0;
 		suspect |= pg->pte_after;
 		exp = me | PS_BUSY;
+		atomic_store(&pg->freeing, 0);	/* before the table says free */
 		atomic_compare_exchange_strong(&pg->state, &exp, PS_FREE);
 	}
 	w->ctr[C_FREE]++;
@@ -524,12 +531,52 @@ int as_check_contents(struct as_worker *w, uint32_t p, const char *what)
 		snprintf(viol.saw, sizeof(viol.saw), "after %s, user reads token %#" PRIx64
 			 " from a page BPF allocated with token %#" PRIx64 " and still owns; re-read after "
 			 "MADV_DONTNEED: %#" PRIx64 "%s", what, v, t0, v2, sig2 ? " (faulted)" : "");
-		snprintf(viol.classify, sizeof(viol.classify), "contents did not persist across %s: %s", what,
+		snprintf(viol.classify, sizeof(viol.classify), "contents did not persist across %s: %s%s", what,
 			 !viol.confirmed ? "not explained by a stale PTE"
 			 : viol.pfn_after != viol.pfn_user ? "the user PTE mapped another page than the arena's "
 				"(a stale PTE); a fresh fault maps the arena's page"
 			 : "a stale PTE, already replaced by another thread before its PFN was sampled; "
-			   "a fresh fault maps the arena's page");
+			   "a fresh fault maps the arena's page", as_reuse_note(r, p));
+		as_violation(r, &viol);
+	}
+	return 1;
+}
+
+const char *as_reuse_note(const struct as_run *r, uint32_t p)
+{
+	return r->pages[p].early_reuse ? "; this allocation took the address while its previous free was still "
+		"running: the kernel released the range before that free's TLB flush and user zap were done" : "";
+}
+
+int as_check_bpf_token(struct as_worker *w, uint32_t p)
+{
+	struct as_run *r = w->run;
+	struct as_page *pg = &r->pages[p];
+	uint32_t s0 = atomic_load(&pg->state);
+	uint64_t t0 = __atomic_load_n(&pg->token, __ATOMIC_SEQ_CST), v, v2;
+	int err, err2, cpu = sched_getcpu();
+
+	if (!ps_allocated(s0) || (s0 & PS_BUSY))
+		return 0;
+	v = as_peek_word(r, p, AS_OFF_TOKEN, &err);
+	w->ctr[C_CHECK]++;
+	if (err || v == t0 || atomic_load(&pg->state) != s0 || __atomic_load_n(&pg->token, __ATOMIC_SEQ_CST) != t0)
+		return 0;	/* intact, or raced with a free or re-allocation */
+	/* the same read again, after a moment (another CPU's flush may land) */
+	sched_yield();
+	v2 = as_peek_word(r, p, AS_OFF_TOKEN, &err2);
+	if (atomic_load(&pg->state) != s0 || __atomic_load_n(&pg->token, __ATOMIC_SEQ_CST) != t0)
+		return 0;
+	{
+		struct as_violation viol = {.kind = V_TOKEN, .pgoff = p};
+
+		viol.confirmed = !err2 && v2 != t0;
+		snprintf(viol.saw, sizeof(viol.saw), "BPF on CPU %d reads %#" PRIx64 " at page %u, which stayed "
+			 "allocated with token %#" PRIx64 " around the read; read again: %#" PRIx64, cpu, v, p, t0, v2);
+		snprintf(viol.classify, sizeof(viol.classify), "BPF's view through the kernel mapping lost the "
+			 "allocation's token: %s%s", v2 == t0 ? "transient (a stale kernel TLB entry on that CPU, "
+			 "flushed meanwhile?)" : "persistent: the kernel page at this address holds other data",
+			 as_reuse_note(r, p));
 		as_violation(r, &viol);
 	}
 	return 1;
