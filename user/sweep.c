@@ -72,9 +72,10 @@ static void confirm(struct as_run *r, struct as_violation *v, const struct as_vi
 			sig = op.peek_unonce == n2 ? 0 : -1;
 		v->pfn_after = as_pfn(r, p);
 		v->confirmed = sig == 0 && v->pfn_after != v->pfn_user;
-		snprintf(v->classify, sizeof(v->classify), "%s; %s",
-			 sig == 0 ? "orphaned user PTE: MADV_DONTNEED + re-fault restored coherence"
-				  : "not restored by MADV_DONTNEED", hist);
+		snprintf(v->classify, sizeof(v->classify), "%s; %s%s",
+			 v->kind == V_TOKEN ? "BPF lost its own token (user space was not involved)"
+			 : sig == 0 ? "orphaned user PTE: MADV_DONTNEED + re-fault restored coherence"
+				    : "not restored by MADV_DONTNEED", hist, as_reuse_note(r, p));
 	} else {
 		sig = as_guarded_read(u, &val);
 		v->confirmed = view->segv_on_fault ? sig != 0 : true;
