@@ -78,6 +78,17 @@ echo "selftest: progs/arena_stress.c and prog_tests/arena_stress.c compile again
 [ $CHECK = 1 ] && exit 0
 
 # ---- the smallest test_progs that holds it ----
+# 7.x trees: test_progs.c includes verification_cert.h, which their Makefile
+# generates from a key made by verify_sig_setup.sh (signed-program tests)
+if grep -q verification_cert.h "$ST/test_progs.c" && [ ! -s "$OUT/verification_cert.h" ]; then
+	command -v openssl >/dev/null || { echo "selftest: this tree needs openssl (verification_cert.h)" >&2; exit 2; }
+	bash "$ST/verify_sig_setup.sh" genkey "$OUT" >/dev/null 2>&1 ||
+		{ echo "selftest: verify_sig_setup.sh genkey failed" >&2; exit 2; }
+	{ echo "unsigned char test_progs_verification_cert[] = {"
+	  od -v -t 'xC' -w12 "$OUT/signing_key.der" | sed 's/ \(\S\+\)/ 0x\1,/g;s/^\S\+/ /;$d'
+	  echo "};"
+	  echo "unsigned int test_progs_verification_cert_len = $(wc -c <"$OUT/signing_key.der");"; } >"$OUT/verification_cert.h"
+fi
 objs=("$OUT/arena_stress.test.o")
 for src in test_progs.c cgroup_helpers.c trace_helpers.c network_helpers.c testing_helpers.c btf_helpers.c \
 	   cap_helpers.c unpriv_helpers.c netlink_helpers.c json_writer.c; do
