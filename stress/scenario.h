@@ -176,6 +176,14 @@ int as_check_bpf_token(struct as_worker *w, uint32_t p);
  * allocation freed there, this process maps a page the arena dropped, and it
  * is reported at once (V_STALE_FREE, with classify).  0, or the signal. */
 int as_child_read(struct as_worker *w, uint32_t p, const char *classify);
+/* Memory in use as the leak oracle sees it: this process's memory cgroup,
+ * or where there is none (the VM) the system's MemTotal - MemFree - PageTables.  Bytes,
+ * or -1.  as_check_mem_back: after work that should have given `released`
+ * bytes back, usage must come back to within the larger of 8 MiB and a
+ * quarter of `released` of base within 2 s; else a V_LEAK saying what.  1
+ * when it reported. */
+long long as_mem_used(void);
+int as_check_mem_back(struct as_worker *w, long long base, long long released, const char *what);
 /* A violation found by scenario code. */
 void as_report_v(struct as_run *r, enum as_vkind kind, uint32_t pgoff, const char *classify,
 		 const char *fmt, ...) __attribute__((format(printf, 5, 6)));

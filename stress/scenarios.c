@@ -15,6 +15,7 @@
 	X(gup)               \
 	X(reserve)           \
 	X(reuse)             \
+	X(teardown)          \
 	X(dofork)
 
 #define DECLARE(n) extern const struct as_scenario as_sc_##n;

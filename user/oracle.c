@@ -317,6 +317,30 @@ long long as_memcg_usage(void)
 	return v;
 }
 
+long long as_mem_used(void)
+{
+	long long cg = as_memcg_usage(), total = -1, free_ = -1, pt = 0, v;
+	char line[128];
+	FILE *f;
+
+	if (cg >= 0)
+		return cg;
+	if (!(f = fopen("/proc/meminfo", "r")))
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "MemTotal: %lld kB", &v) == 1)
+			total = v;
+		else if (sscanf(line, "MemFree: %lld kB", &v) == 1)
+			free_ = v;
+		else if (sscanf(line, "PageTables: %lld kB", &v) == 1)
+			pt = v;
+	}
+	fclose(f);
+	/* page tables apart: 7.x populates those of each arena's 4 GiB kernel
+	 * range at creation, and vmalloc keeps them for the range's next user */
+	return total < 0 || free_ < 0 ? -1 : (total - free_ - pt) * 1024;
+}
+
 long long as_map_memlock(int map_fd)
 {
 	char path[64], line[128];

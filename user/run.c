@@ -69,6 +69,31 @@ static void leak_check(struct as_run *r, long long base)
 	as_violation(r, &v);
 }
 
+/* The same oracle for memory a scenario gave back during the run (teardown:
+ * whole arenas destroyed with pages in them). */
+#define AS_MEM_TOLERANCE (8LL << 20)
+
+int as_check_mem_back(struct as_worker *w, long long base, long long released, const char *what)
+{
+	struct as_violation v = {.kind = V_LEAK};
+	long long now = -1;
+
+	long long tol = released / 4 > AS_MEM_TOLERANCE ? released / 4 : AS_MEM_TOLERANCE;
+
+	for (int i = 0; i < 100; i++) {
+		now = as_mem_used();
+		if (now < 0 || now - base <= tol)
+			return 0;
+		usleep(20000);
+	}
+	snprintf(v.saw, sizeof(v.saw), "%s: %s %+lld KiB above the baseline 2 s later, of %lld KiB that should have "
+		 "come back (tolerance %lld KiB)", what, as_memcg_usage() >= 0 ? "memory cgroup usage" :
+		 "system memory in use (MemTotal - MemFree - PageTables)", (now - base) / 1024, released / 1024, tol / 1024);
+	snprintf(v.classify, sizeof(v.classify), "memory not returned: arena pages not freed with their arena?");
+	as_violation(w->run, &v);
+	return 1;
+}
+
 /* Kernel watch: each new batch of splat lines is one violation, quoting them. */
 static void kernel_check(struct as_run *r, struct as_kwatch *kw)
 {

@@ -34,10 +34,13 @@ ver=$(bash "$top/scripts/ksrc.sh" >/dev/null && make -s -C "$(bash "$top/scripts
 OUTF=${AS_MUT_OUT:-$here/results-$ver.txt}
 
 # one VM run: prints "VERDICT<TAB>BY<TAB>FIRST_S<TAB>SCENARIO<TAB>WORK"
+# (arena-stress arguments after the tag: default, --unsafe -d SECS)
 run_one() {
 	local img=$1 tag=$2 rc
+	shift 2
+	[ $# -gt 0 ] || set -- --unsafe -d "$SECS"
 	bash tests/vm/run.sh --kernel "$img" --timeout $((SECS * 6 + 120)) --json-out "$work/$tag.json" \
-		--console-out "$work/$tag.console" -- --unsafe -d "$SECS" >"$work/$tag.out" 2>&1
+		--console-out "$work/$tag.console" -- "$@" >"$work/$tag.out" 2>&1
 	rc=$?
 	python3 - "$work/$tag.json" "$rc" <<'PY'
 import json, sys
@@ -74,13 +77,20 @@ ok=1
 } | tee "$work/matrix"
 killed=0 total=0
 while read -r variant img; do
-	why=
+	why= own=
 	if [ "$variant" = fixed ]; then kind=base; else
 		kind=$(python3 "$here/mutate.py" meta "$here/mutants/$variant.mut" | cut -f1)
-		why=$(python3 "$here/mutate.py" meta "$here/mutants/$variant.mut" | cut -f4); fi
+		why=$(python3 "$here/mutate.py" meta "$here/mutants/$variant.mut" | cut -f4)
+		own=$(python3 "$here/mutate.py" meta "$here/mutants/$variant.mut" | cut -f5); fi
 	n=1; [ "$kind" != mutant ] && n=$RUNS
 	for i in $(seq 1 "$n"); do
 		IFS=$'\t' read -r verdict by first sc workdone < <(run_one "$img" "$variant.$i")
+		# a mutant with a run of its own (# run:) that the default invocation missed
+		if [ "$kind" = mutant ] && [ "$verdict" != killed ] && [ -n "${own:-}" ]; then
+			# shellcheck disable=SC2086
+			IFS=$'\t' read -r verdict by first sc workdone < <(run_one "$img" "$variant.$i.own" $own)
+			by="$by [own run: $own]"
+		fi
 		if [ "$kind" = mutant ]; then
 			total=$((total + 1))
 			[ "$verdict" = killed ] && killed=$((killed + 1))

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Named one-place source edits of the kernel (tests/kernel/mutants/*.mut).
 
-A .mut file: '#' header lines (name, kind: mutant|control, class, expect),
+A .mut file: '#' header lines (name, kind: mutant|control, class, expect;
+survives: why no observer can see it; run: arena-stress arguments of its own
+VM run, for a mutant the default invocation's share of time cannot reach),
 then one or more edits:
     file: kernel/bpf/arena.c
     @@ old
@@ -16,7 +18,7 @@ unmodified kernel.
 usage: mutate.py files MUT...          files the edits touch
        mutate.py apply MUT SRC         edit the tree at SRC
        mutate.py check MUT SRC         as apply, but only say whether it would
-       mutate.py meta MUT              kind, class and expect, tab-separated
+       mutate.py meta MUT              kind, class, expect, survives and run, tab-separated
 """
 import sys
 
@@ -84,7 +86,7 @@ def main(a):
         return apply(a[1], a[2], a[0] == 'apply')
     if len(a) == 2 and a[0] == 'meta':
         m = parse(a[1])[0]
-        print('\t'.join(m.get(k, '') for k in ('kind', 'class', 'expect', 'survives')))
+        print('\t'.join(m.get(k, '') for k in ('kind', 'class', 'expect', 'survives', 'run')))
         return 0
     print(__doc__, file=sys.stderr)
     return 2
