@@ -100,6 +100,7 @@ static void *worker_main(void *arg)
 int as_spawn(struct as_run *r, bool bpf, void (*fn)(struct as_worker *w))
 {
 	struct as_worker *w;
+	int err;
 
 	if (r->nw >= AS_MAX_WORKERS)
 		return -E2BIG;
@@ -115,10 +116,14 @@ int as_spawn(struct as_run *r, bool bpf, void (*fn)(struct as_worker *w))
 	if (!w->rng)
 		w->rng = 1;
 	r->w[r->nw++] = w;
-	if (pthread_create(&w->thread, NULL, worker_main, w)) {
+	/* EAGAIN is "not now" (the kernel's task or memory limits): a scenario
+	 * process that just exited may still hold them; try for up to 1 s */
+	for (int i = 0; (err = pthread_create(&w->thread, NULL, worker_main, w)) == EAGAIN && i < 50; i++)
+		usleep(20000);
+	if (err) {
 		r->nw--;
 		free(w);
-		return -EAGAIN;
+		return -err;
 	}
 	return 0;
 }
