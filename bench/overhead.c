@@ -19,6 +19,7 @@
 #include <sys/mman.h>
 #include <liburing.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "engine.h"
 #include "report.h"
@@ -28,11 +29,13 @@ static double secs = 2.0;
 
 /* ---- raw loops ---- */
 
-enum { K_ALLOC, K_FAULT, K_REMAP, K_URING_IN, K_URING_OUT, K__NR };
+enum { K_ALLOC, K_FAULT, K_REMAP, K_URING_IN, K_URING_OUT, K_RESERVE, K__NR };
 static const char *const what[K__NR] = {
 	"BPF alloc+free (1 page)", "user fault (MADV_DONTNEED + load)", "munmap + mmap + first touch",
 	"io_uring READ into the arena (8 B)", "io_uring WRITE from the arena (8 B)",
+	"BPF reserve+release (1 page)",
 };
+static bool have_reserve;	/* BTF has bpf_arena_reserve_pages */
 
 
 static double raw_other(struct arena_stress_bpf *s, int kind, char *base)
@@ -90,21 +93,27 @@ static double raw_once(int fault)
 	bpf_map__set_max_entries(s->maps.arena, 64);
 	bpf_map__set_map_flags(s->maps.arena, BPF_F_MMAPABLE | BPF_F_SEGV_ON_FAULT);
 	bpf_program__set_autoload(s->progs.as_do_op_nosleep, false);	/* 7.x only; not measured here */
+	bpf_program__set_autoload(s->progs.as_do_reserve, fault == K_RESERVE);
 	if (arena_stress_bpf__load(s))
 		exit(2);
 	fd = bpf_program__fd(s->progs.as_do_op);
 	base = bpf_map__initial_value(s->maps.arena, &(size_t){0});
-	if (fault != K_ALLOC) {
+	if (fault != K_ALLOC && fault != K_RESERVE) {
 		o = (struct as_op){.op = AS_OP_ALLOC, .pgoff = 1, .cnt = 1};
 		raw_op(fd, &o);
 	}
-	if (fault >= K_REMAP)
+	if (fault >= K_REMAP && fault != K_RESERVE)
 		return raw_other(s, fault, base);
 	t0 = as_now_ns();
 	end = t0 + (uint64_t)(secs * 1e9);
 	do {
 		for (int i = 0; i < 64; i++, n++) {
-			if (fault) {
+			if (fault == K_RESERVE) {
+				o = (struct as_op){.op = AS_OP_RESERVE, .pgoff = 1, .cnt = 1};
+				raw_op(bpf_program__fd(s->progs.as_do_reserve), &o);
+				o.op = AS_OP_FREE;
+				raw_op(fd, &o);
+			} else if (fault) {
 				madvise(base + 4096, 4096, MADV_DONTNEED);
 				(void)*(volatile uint64_t *)(base + 4096);
 			} else {
@@ -155,6 +164,13 @@ static void alloc_free_worker(struct as_worker *w)
 {
 	while (as_continue(w))
 		if (!as_alloc(w, AS_ANY_PGOFF, 1))
+			as_free_span(w, 0, 1);
+}
+
+static void reserve_worker(struct as_worker *w)
+{
+	while (as_continue(w))
+		if (!as_reserve(w, 1, 1))
 			as_free_span(w, 0, 1);
 }
 
@@ -235,8 +251,9 @@ static double engine(int fault)
 		 .lead = uring_in_worker},
 		{.name = "bench-uring-out", .arena_flags = BPF_F_SEGV_ON_FAULT, .setup = page1,
 		 .lead = uring_out_worker},
+		{.name = "bench-reserve", .arena_flags = BPF_F_SEGV_ON_FAULT, .reserves = true, .lead = reserve_worker},
 	};
-	static const enum as_ctr metric[K__NR] = {C_ALLOC, C_UREAD, C_REMAP, C_KOP, C_KOP};
+	static const enum as_ctr metric[K__NR] = {C_ALLOC, C_UREAD, C_REMAP, C_KOP, C_KOP, C_RESERVE};
 	static struct as_report rep;
 	struct as_opts o;
 	char why[256];
@@ -280,8 +297,19 @@ int main(int argc, char **argv)
 	as_memcg_isolate(cg, sizeof(cg));
 	printf("%-36s %12s %12s %9s %17s\n", "primitive (1 thread)", "raw ops/s", "engine ops/s",
 	       "overhead", "(p25..p75, n)");
+	{
+		struct btf *btf = btf__load_vmlinux_btf();
+
+		have_reserve = btf && btf__find_by_name_kind(btf, "bpf_arena_reserve_pages", BTF_KIND_FUNC) >= 0;
+		btf__free(btf);
+	}
 	for (int f = 0; f < K__NR; f++) {
 		double r[64], e[64], ov[64];
+
+		if (f == K_RESERVE && !have_reserve) {
+			printf("%-36s (this kernel has no bpf_arena_reserve_pages)\n", what[f]);
+			continue;
+		}
 
 		/* adjacent raw/engine pairs, so machine drift cancels; medians */
 		for (int i = 0; i < reps && i < 64; i++) {

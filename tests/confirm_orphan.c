@@ -149,6 +149,7 @@ int main(int argc, char **argv)
 	bpf_map__set_map_flags(skel->maps.arena, BPF_F_MMAPABLE | BPF_F_SEGV_ON_FAULT);
 	/* the 7.x-only program: not needed here, and refused before 7.0 */
 	bpf_program__set_autoload(skel->progs.as_do_op_nosleep, false);
+	bpf_program__set_autoload(skel->progs.as_do_reserve, false);	/* not on 6.12 */
 	if (arena_stress_bpf__load(skel)) {
 		fprintf(stderr, "confirm_orphan: cannot load the BPF object\n");
 		return 2;

@@ -80,6 +80,7 @@ static bool setup(void)
 	bpf_map__set_map_flags(skel->maps.arena, BPF_F_MMAPABLE | BPF_F_SEGV_ON_FAULT);
 	/* arena-stress' 7.x-only program (non-sleepable kfunc variants): not used here */
 	bpf_program__set_autoload(skel->progs.as_do_op_nosleep, false);
+	bpf_program__set_autoload(skel->progs.as_do_reserve, false);	/* not on 6.12 */
 	if (!ASSERT_OK(arena_stress__load(skel), "arena_stress__load")) {
 		arena_stress__destroy(skel);
 		return false;
