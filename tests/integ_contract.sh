@@ -14,7 +14,10 @@ check "the kernel refused every one" [ "$(json "$TMP/c.json" "$s['by_kind'].get(
 $AS -s contract -d 1 --inject contract --json "$TMP/i.json" >"$TMP/out" 2>&1; rc=$?
 check "injected: exit 1 (got $rc)" [ $rc -eq 1 ]
 check "injected: contract violation reported" [ "$(json "$TMP/i.json" "$s['by_kind'].get('contract', 0) > 0")" = True ]
-check "injected: says what was accepted" grep -q "a second mapping of the arena at another address" "$TMP/out"
+# from the JSON (the first of each kind is kept): stdout prints only the first
+# three violations, which finding 1's on this kernel may be
+check "injected: says what was accepted" [ "$(json "$TMP/i.json" "any('a second mapping of the arena at another address' in v['saw']
+	for v in $s['violations'] if v['kind'] == 'contract')")" = True ]
 
 # leak oracle: memory charged during the run that never comes back
 $AS -s fault-free -u 0 -d 1 --inject leak --json "$TMP/l.json" >"$TMP/out" 2>&1; rc=$?
