@@ -393,7 +393,16 @@ int as_memcg_sweep_stale(void)
 			if (pid <= 0 || !run_gone(pid))
 				continue;
 			snprintf(sub, sizeof(sub), "%s/%s", dir, e->d_name);
-			n += rmdir(sub) == 0;
+			/* EBUSY: the dead run's last task is still leaving it */
+			for (int i = 0; i < 20; i++) {
+				if (!rmdir(sub)) {
+					n++;
+					break;
+				}
+				if (errno != EBUSY)
+					break;
+				usleep(10000);
+			}
 		}
 	closedir(d);
 	return n;
