@@ -1,5 +1,7 @@
 #!/bin/bash
-# The drop-in selftest inside real BPF selftests trees (Debian's
+# The drop-in selftest (arena_stress) and the self-contained pair in the
+# kernel's style (arena_fault_free: a fault racing a free, run in a child so
+# threads stuck in the kernel fail it instead of hanging it) inside real BPF selftests trees (Debian's
 # linux-source-6.12, and the newest 7.x, whose test_progs.c needs the
 # generated verification_cert.h): both halves build with the tree's flags, headers,
 # libbpf and test_progs harness, ./test_progs -t arena_stress runs every
@@ -28,8 +30,16 @@ if grep -q "arena_stress/fault_free:FAIL" "$log"; then
 	echo "note: $tn: fault_free fails on $(uname -r), as it must on a kernel with the orphaned-PTE bug"
 else
 	check "$tn: fault_free passes" grep -q "arena_stress/fault_free:OK" "$log"
-	check "$tn: test_progs exit 0 (got $rc)" [ $rc -eq 0 ]
 fi
+# the self-contained pair in the kernel's style: fails with its evidence, or passes
+if grep -q "^#[0-9]* *arena_fault_free:FAIL" "$log"; then
+	check "$tn: arena_fault_free's failure carries its evidence" \
+		grep -qE "page [0-9]+: user space reads token 0xa5a5[0-9a-f]* after bpf_arena_free_pages\(\) returned, BPF reads 0" "$log"
+	echo "note: $tn: arena_fault_free fails on $(uname -r) too"
+else
+	check "$tn: arena_fault_free passes" grep -q "^#[0-9]* *arena_fault_free:OK" "$log"
+fi
+grep -q "arena_stress/fault_free:FAIL\|arena_fault_free:FAIL" "$log" || check "$tn: test_progs exit 0 (got $rc)" [ $rc -eq 0 ]
 }
 
 AS_SELFTEST_OUT=$TMP/out bash tests/selftests/run.sh >"$TMP/log" 2>&1; rc=$?

@@ -46,12 +46,14 @@ ST=$TREE/tools/testing/selftests/bpf
 OUT=${AS_SELFTEST_OUT:-$CACHE/selftests/out-$(basename "$TREE")}
 mkdir -p "$OUT/prog_tests" "$OUT/inc" "$OUT/libbpf"
 
-# ---- install the drop-in: the BPF side is arena-stress' own source ----
-cp "$top/tests/selftests/progs/arena_stress.c" "$ST/progs/"
+# ---- install the pairs: arena_stress (its BPF side is arena-stress' own
+# source) and arena_fault_free (self-contained, in the kernel's style) ----
+PAIRS="arena_stress arena_fault_free"
+cp "$top/tests/selftests/progs/arena_stress.c" "$top/tests/selftests/progs/arena_fault_free.c" "$ST/progs/"
 mkdir -p "$ST/progs/arena_stress"
 cp "$top/bpf/arena_stress.bpf.c" "$top/bpf/arena_stress.h" "$ST/progs/arena_stress/"
-cp "$top/tests/selftests/prog_tests/arena_stress.c" "$ST/prog_tests/"
-echo "selftest: installed progs/arena_stress.c (+ progs/arena_stress/) and prog_tests/arena_stress.c in $ST"
+cp "$top/tests/selftests/prog_tests/arena_stress.c" "$top/tests/selftests/prog_tests/arena_fault_free.c" "$ST/prog_tests/"
+echo "selftest: installed progs/{arena_stress,arena_fault_free}.c (+ progs/arena_stress/) and prog_tests/{arena_stress,arena_fault_free}.c in $ST"
 
 # ---- the tree's libbpf and headers, vmlinux.h of the running kernel ----
 if [ ! -f "$OUT/libbpf/libbpf.a" ]; then
@@ -60,21 +62,27 @@ if [ ! -f "$OUT/libbpf/libbpf.a" ]; then
 fi
 [ -s "$OUT/inc/vmlinux.h" ] || bpftool btf dump file /sys/kernel/btf/vmlinux format c >"$OUT/inc/vmlinux.h"
 
-# ---- BPF object and skeleton, with the selftests' BPF_CFLAGS ----
-"$CLANG" -g -Wall -Werror -D__TARGET_ARCH_x86 -mlittle-endian -I"$OUT/inc" -I"$OUT/inc/include" -I"$ST" \
-	-I"$TREE/tools/include/uapi" -Wno-compare-distinct-pointer-types -O2 --target=bpf \
-	-c "$ST/progs/arena_stress.c" -o "$OUT/arena_stress.bpf.o"
-bpftool gen skeleton "$OUT/arena_stress.bpf.o" name arena_stress >"$OUT/arena_stress.skel.h"
+# ---- BPF objects and skeletons, with the selftests' BPF_CFLAGS ----
+# bpf_arena_common.h: in the selftests directory up to 6.x, in libarena/include in 7.x
+for t in $PAIRS; do
+	"$CLANG" -g -Wall -Werror -D__TARGET_ARCH_x86 -mlittle-endian -I"$OUT/inc" -I"$OUT/inc/include" -I"$ST" \
+		-I"$ST/libarena/include" -I"$TREE/tools/include/uapi" -Wno-compare-distinct-pointer-types -O2 \
+		--target=bpf -c "$ST/progs/$t.c" -o "$OUT/$t.bpf.o"
+	bpftool gen skeleton "$OUT/$t.bpf.o" name "$t" >"$OUT/$t.skel.h"
+done
 
-# ---- the test, with the selftests' CFLAGS ----
+# ---- the tests, with the selftests' CFLAGS ----
 CFLAGS="-g -O2 -rdynamic -Wall -Werror -fno-omit-frame-pointer -I$OUT -I$ST -I$OUT/inc/include
 	-I$TREE/tools/include -I$TREE/tools/arch/x86/include -I$TREE/tools/include/uapi -I$TREE/tools/lib"
-# only our test in the harness's list (the Makefile's TEST-HDR rule, on one file)
-sed -n -E 's/^void (serial_)?test_([a-zA-Z0-9_]+)\((void)?\).*/DEFINE_TEST(\2)/p' \
-	"$ST/prog_tests/arena_stress.c" >"$OUT/prog_tests/tests.h"
-# shellcheck disable=SC2086
-cc $CFLAGS -c "$ST/prog_tests/arena_stress.c" -o "$OUT/arena_stress.test.o"
-echo "selftest: progs/arena_stress.c and prog_tests/arena_stress.c compile against $(basename "$TREE")'s headers and libbpf"
+# only our tests in the harness's list (the Makefile's TEST-HDR rule, on our files)
+: >"$OUT/prog_tests/tests.h"
+for t in $PAIRS; do
+	sed -n -E 's/^void (serial_)?test_([a-zA-Z0-9_]+)\((void)?\).*/DEFINE_TEST(\2)/p' \
+		"$ST/prog_tests/$t.c" >>"$OUT/prog_tests/tests.h"
+	# shellcheck disable=SC2086
+	cc $CFLAGS -c "$ST/prog_tests/$t.c" -o "$OUT/$t.test.o"
+done
+echo "selftest: $PAIRS compile against $(basename "$TREE")'s headers and libbpf"
 [ $CHECK = 1 ] && exit 0
 
 # ---- the smallest test_progs that holds it ----
@@ -89,7 +97,7 @@ if grep -q verification_cert.h "$ST/test_progs.c" && [ ! -s "$OUT/verification_c
 	  echo "};"
 	  echo "unsigned int test_progs_verification_cert_len = $(wc -c <"$OUT/signing_key.der");"; } >"$OUT/verification_cert.h"
 fi
-objs=("$OUT/arena_stress.test.o")
+objs=("$OUT/arena_stress.test.o" "$OUT/arena_fault_free.test.o")
 for src in test_progs.c cgroup_helpers.c trace_helpers.c network_helpers.c testing_helpers.c btf_helpers.c \
 	   cap_helpers.c unpriv_helpers.c netlink_helpers.c json_writer.c; do
 	[ -f "$ST/$src" ] || continue
@@ -99,11 +107,14 @@ for src in test_progs.c cgroup_helpers.c trace_helpers.c network_helpers.c testi
 done
 cc -rdynamic -o "$OUT/test_progs" "${objs[@]}" "$OUT/libbpf/libbpf.a" -lelf -lz -lrt -lpthread
 echo "selftest: built $OUT/test_progs"
+# the same, static, for a VM's initramfs (tests/selftests/vm.sh)
+cc -static -o "$OUT/test_progs-static" "${objs[@]}" "$OUT/libbpf/libbpf.a" -lelf -lz -lzstd -lrt -lpthread \
+	2>/dev/null && echo "selftest: built $OUT/test_progs-static"
 cd "$OUT"
 set +e
-./test_progs -t arena_stress -v "$@" | tee "$OUT/test_progs.log"
+./test_progs -t arena_stress,arena_fault_free -v "$@" | tee "$OUT/test_progs.log"
 rc=${PIPESTATUS[0]}
-if grep -q "fault_free:FAIL" "$OUT/test_progs.log"; then
+if grep -q "fault_free:FAIL\|arena_fault_free:FAIL" "$OUT/test_progs.log"; then
 	echo "selftest: fault_free FAILED on $(uname -r): this kernel has the fault-vs-free bug (a fault"
 	echo "          racing bpf_arena_free_pages() leaves a user PTE on a freed page): the test is"
 	echo "          right to fail; see findings/01-fault-vs-free-orphaned-pte.md"
