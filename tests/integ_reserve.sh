@@ -44,7 +44,10 @@ n=$(json "$TMP/c.json" "$s['counters']['reserve_checks']"); check "... with refu
 
 $AS -s reserve -d 1 --reserve-no-fault --inject resv --json "$TMP/i.json" >"$TMP/out" 2>&1; rc=$?
 check "injected: exit 1 (got $rc)" [ $rc -eq 1 ]
-check "injected: only the allocation over a reservation is reported, each marked injected" \
-	[ "$(json "$TMP/i.json" "list($s['by_kind']) == ['contract'] and all('although worker' in v['saw'] and
-		'[injected]' in v['saw'] for v in $s['violations'])")" = True ]
+check "injected: the allocation over a reservation is reported" \
+	[ "$(json "$TMP/i.json" "any('although worker' in v['saw'] for v in $s['violations'])")" = True ]
+# (an allocation elsewhere may take a reservation the injection released: also marked)
+check "injected: only contract violations, each marked injected ($(json "$TMP/i.json" "$s['by_kind']"))" \
+	[ "$(json "$TMP/i.json" "list($s['by_kind']) == ['contract'] and all('[injected]' in v['saw']
+		for v in $s['violations'])")" = True ]
 done_test

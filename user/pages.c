@@ -327,8 +327,10 @@ static int alloc(struct as_worker *w, uint32_t pgoff, uint32_t cnt, bool nosleep
 		if (pgoff == AS_ANY_PGOFF && (atomic_load(&pg->state) & PS_RESV))
 			as_report_v(r, V_CONTRACT, got + i, "bpf_arena_alloc_pages() must never hand out a reserved page",
 				    "an allocation at a kernel-chosen address (%u page(s) at page %u) includes page %u, "
-				    "which worker %u holds reserved", cnt, got, got + i,
-				    (atomic_load(&pg->state) & ~(PS_RESV | PS_BUSY)) - 1);
+				    "which worker %u holds reserved%s", cnt, got, got + i,
+				    (atomic_load(&pg->state) & ~(PS_RESV | PS_BUSY)) - 1,
+				    /* --inject resv releases reservations behind the table */
+				    r->o->inject & AS_INJ_RESV ? " [injected]" : "");
 		/* busy, token, owned: a reader never pairs the owner with a
 		 * stale token (as_check_contents), and one that sees the new
 		 * token sees the page not free (as_uread) */

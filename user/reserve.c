@@ -152,8 +152,17 @@ int as_alloc_over(struct as_worker *w, uint32_t idx)
 
 		as_bpf_op(r, &f);
 	}
-	if (as_bpf_op(r, &op))
+	if (as_bpf_op(r, &op)) {
+		if (r->o->inject & AS_INJ_RESV) {	/* released above: the table follows */
+			for (uint32_t i = 0; i < s->cnt; i++) {
+				uint32_t exp = me | PS_RESV;
+
+				atomic_compare_exchange_strong(&r->pages[s->pgoff + i].state, &exp, PS_FREE);
+			}
+			*s = w->spans[--w->nspans];
+		}
 		return 0;	/* refused, as it must be */
+	}
 	as_report_v(r, V_CONTRACT, s->pgoff, "bpf_arena_alloc_pages() must refuse a reserved range",
 		    "bpf_arena_alloc_pages() of %u page(s) at page %u succeeded (at page %u) although worker %u "
 		    "holds them reserved%s", s->cnt, s->pgoff, op.pgoff, w->id,
