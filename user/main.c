@@ -191,9 +191,25 @@ static void run_isolated(const struct as_scenario *sc, const struct as_opts *o, 
 				"(interrupt again to quit at once)\n");
 		}
 		if (as_now_ns() > deadline) {
-			rep->status = AS_FAILED;
-			snprintf(rep->why, sizeof(rep->why), "scenario process did not finish %.0f s after its end "
-				 "(stuck in the kernel?); left behind as pid %d", 30.0, pid);
+			if (atomic_load(&rep->reported)) {
+				/* the run and its verdicts are complete; tearing the
+				 * arena down (munmap, exit) is what never returned:
+				 * e.g. behind a fault of another process (GUP) that
+				 * waits forever in the kernel while holding mmap_lock */
+				struct as_violation v = {.kind = V_HANG, .t_ns = (int64_t)(dur * 1e9)};
+
+				snprintf(v.saw, sizeof(v.saw), "the scenario process did not exit %.0f s after its end: "
+					 "stuck in the kernel while tearing the arena down; left behind as pid %d",
+					 30.0, pid);
+				snprintf(v.classify, sizeof(v.classify), "a task stuck in the kernel for good "
+					 "(read /proc/%d/task/*/stack); the leak oracle could not run", pid);
+				as_report_add(rep, &v);
+				as_report_print_violation(stdout, rep, &v);
+			} else {
+				rep->status = AS_FAILED;
+				snprintf(rep->why, sizeof(rep->why), "scenario process did not finish %.0f s after its "
+					 "end (stuck in the kernel?); left behind as pid %d", 30.0, pid);
+			}
 			break;
 		}
 		usleep(10000);

@@ -52,6 +52,7 @@ struct as_report {
 	bool leak_checked;
 	char memcg_dir[512];	/* the scenario's own memory cgroup, removed after it */
 	_Atomic int done;	/* set by the scenario process when the report is final */
+	_Atomic int reported;	/* ... when its counters and verdicts are, before the arena goes */
 	bool cov_on;		/* race-window coverage attached */
 	struct as_cov cov;	/* its counts over the run */
 	char cov_unavail[256];

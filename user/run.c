@@ -458,6 +458,10 @@ int as_run_scenario(const struct as_scenario *sc, const struct as_opts *o, uint6
 	run_loop(r, duration_s, &kw, &cov);
 	run_teardown(r, started, &kw, &cov);
 	run_report(r, started, why);
+	/* from here only the arena's teardown and the leak oracle: a process
+	 * stuck in the kernel can still block the unmap, and the parent then
+	 * reports what is final now (main.c) */
+	atomic_store(&rep->reported, 1);
 	if (r->hung)	/* stuck threads still use all of it: leave it be */
 		return 0;
 	run_release(r);
