@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* arena-stress: command line, environment checks, the run loop, reports. */
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -107,6 +108,45 @@ static void on_sigint_child(int sig)
 	atomic_store(&as_interrupted, true);
 }
 
+/* A thread of process pid in uninterruptible sleep: 1 and its wchan, else
+ * 0.  Reads /proc/PID/task/TID/stat and wchan only: neither takes the
+ * process's mmap_lock, which a stuck fault may hold. */
+static int stuck_thread(pid_t pid, char *wchan, size_t len)
+{
+	char path[320], buf[512];
+	struct dirent *e;
+	int found = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	if (!(d = opendir(path)))
+		return 0;
+	while (!found && (e = readdir(d))) {
+		char *p;
+		FILE *f;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/stat", pid, e->d_name);
+		if (!(f = fopen(path, "r")))
+			continue;
+		if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')) && p[1] == ' ' && p[2] == 'D')
+			found = 1;
+		fclose(f);
+		if (found) {
+			snprintf(path, sizeof(path), "/proc/%d/task/%s/wchan", pid, e->d_name);
+			snprintf(wchan, len, "?");
+			if ((f = fopen(path, "r"))) {
+				if (fgets(buf, sizeof(buf), f))
+					snprintf(wchan, len, "%.48s", buf);
+				fclose(f);
+			}
+		}
+	}
+	closedir(d);
+	return found;
+}
+
 /* In the scenario child: die with the parent, stop (only) on signals. */
 static void child_signals(pid_t parent)
 {
@@ -132,7 +172,7 @@ static void run_isolated(const struct as_scenario *sc, const struct as_opts *o, 
 	uint64_t deadline;
 	bool forwarded = false;
 	pid_t parent = getpid();
-	char why[512];
+	char why[512], wchan[64];
 	pid_t pid;
 	int status;
 
@@ -205,6 +245,24 @@ static void run_isolated(const struct as_scenario *sc, const struct as_opts *o, 
 					 "(read /proc/%d/task/*/stack); the leak oracle could not run", pid);
 				as_report_add(rep, &v);
 				as_report_print_violation(stdout, rep, &v);
+			} else if (stuck_thread(pid, wchan, sizeof(wchan)) > 0) {
+				/* wedged by the kernel: a thread in D state for good
+				 * (finding 2's page lock), and mmap_lock behind it */
+				struct as_violation v = {.kind = V_HANG, .t_ns = (uint64_t)(dur * 1e9)};
+
+				snprintf(v.saw, sizeof(v.saw), "the scenario process never finished: a thread of it is in "
+					 "uninterruptible sleep in the kernel (wchan %s) %.0f s after its end; left behind "
+					 "as pid %d", wchan, 30.0, pid);
+				snprintf(v.classify, sizeof(v.classify), "a task stuck in the kernel for good; counters "
+					 "are those of its last progress line, and the final sweep and leak oracle could "
+					 "not run");
+				as_report_add(rep, &v);
+				as_report_print_violation(stdout, rep, &v);
+				if (!rep->nctr) {
+					rep->status = AS_FAILED;
+					snprintf(rep->why, sizeof(rep->why), "stuck in the kernel before its first progress "
+						 "line; left behind as pid %d", pid);
+				}
 			} else {
 				rep->status = AS_FAILED;
 				snprintf(rep->why, sizeof(rep->why), "scenario process did not finish %.0f s after its "

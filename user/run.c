@@ -307,6 +307,12 @@ static void run_loop(struct as_run *r, double duration_s, struct as_kwatch *kw, 
 						(uint64_t)c.zap_during_teardown);
 			}
 			memcpy(prev_c, now_c, sizeof(now_c));
+			/* into the shared report too: a process a kernel bug wedges
+			 * later still leaves its counters so far (main.c) */
+			memcpy(r->rep->ctr, now_c, sizeof(r->rep->ctr));
+			r->rep->nctr = C__NR;
+			r->rep->ctr_name = as_ctr_name;
+			r->rep->duration_s = (now - r->t0) / 1e9;
 			t_prog += 1000000000ULL;
 		}
 		nanosleep(&ts, NULL);
