@@ -32,7 +32,11 @@ else
 	check "$tn: fault_free passes" grep -q "arena_stress/fault_free:OK" "$log"
 fi
 # the self-contained pair in the kernel's style: fails with its evidence, or passes
-if grep -q "^#[0-9]* *arena_fault_free:FAIL" "$log"; then
+if grep -q "^#[0-9]* *arena_fault_free:FAIL" "$log" && grep -q "FAIL:racing child exited" "$log"; then
+	# finding 2 on this kernel: a fault waits for good on the lock of a page
+	# freed while locked; the test fails on it (bounded) rather than hanging
+	echo "note: $tn: arena_fault_free's racing child stuck in the kernel on $(uname -r) (finding 2)"
+elif grep -q "^#[0-9]* *arena_fault_free:FAIL" "$log"; then
 	check "$tn: arena_fault_free's failure carries its evidence" \
 		grep -qE "page [0-9]+: user space reads token 0xa5a5[0-9a-f]* after bpf_arena_free_pages\(\) returned, BPF reads 0" "$log"
 	echo "note: $tn: arena_fault_free fails on $(uname -r) too"
