@@ -231,39 +231,29 @@ static void run_isolated(const struct as_scenario *sc, const struct as_opts *o, 
 				"(interrupt again to quit at once)\n");
 		}
 		if (as_now_ns() > deadline) {
-			if (atomic_load(&rep->reported)) {
-				/* the run and its verdicts are complete; tearing the
-				 * arena down (munmap, exit) is what never returned:
-				 * e.g. behind a fault of another process (GUP) that
-				 * waits forever in the kernel while holding mmap_lock */
-				struct as_violation v = {.kind = V_HANG, .t_ns = (int64_t)(dur * 1e9)};
+			bool reported = atomic_load(&rep->reported);
+			bool stuck = reported || stuck_thread(pid, wchan, sizeof(wchan)) > 0;
 
-				snprintf(v.saw, sizeof(v.saw), "the scenario process did not exit %.0f s after its end: "
-					 "stuck in the kernel while tearing the arena down; left behind as pid %d",
-					 30.0, pid);
-				snprintf(v.classify, sizeof(v.classify), "a task stuck in the kernel for good "
-					 "(read /proc/%d/task/*/stack); the leak oracle could not run", pid);
-				as_report_add(rep, &v);
-				as_report_print_violation(stdout, rep, &v);
-			} else if (stuck_thread(pid, wchan, sizeof(wchan)) > 0) {
-				/* wedged by the kernel: a thread in D state for good
-				 * (finding 2's page lock), and mmap_lock behind it */
+			if (stuck) {
+				/* stuck in the kernel for good: a thread in D state (finding
+				 * 2's page lock), and mmap_lock waiters behind it; after its
+				 * report only the arena's unmap and exit were left */
 				struct as_violation v = {.kind = V_HANG, .t_ns = (uint64_t)(dur * 1e9)};
 
-				snprintf(v.saw, sizeof(v.saw), "the scenario process never finished: a thread of it is in "
-					 "uninterruptible sleep in the kernel (wchan %s) %.0f s after its end; left behind "
-					 "as pid %d", wchan, 30.0, pid);
-				snprintf(v.classify, sizeof(v.classify), "a task stuck in the kernel for good; counters "
-					 "are those of its last progress line, and the final sweep and leak oracle could "
-					 "not run");
+				snprintf(v.saw, sizeof(v.saw), "the scenario process never finished: %s%s%s, %.0f s after "
+					 "its end; left behind as pid %d", reported ? "stuck in the kernel while tearing "
+					 "the arena down" : "a thread of it is in uninterruptible sleep in the kernel",
+					 reported ? "" : " at ", reported ? "" : wchan, 30.0, pid);
+				snprintf(v.classify, sizeof(v.classify), "a task stuck in the kernel for good (read "
+					 "/proc/%d/task/*/stack); %s", pid, reported ? "the leak oracle could not run"
+					 : "counters are those of its last progress line, and the final sweep and leak "
+					   "oracle could not run");
 				as_report_add(rep, &v);
 				as_report_print_violation(stdout, rep, &v);
-				if (!rep->nctr) {
-					rep->status = AS_FAILED;
-					snprintf(rep->why, sizeof(rep->why), "stuck in the kernel before its first progress "
-						 "line; left behind as pid %d", pid);
-				}
-			} else {
+			}
+			/* its verdicts stand once reported, or with the counters of a
+			 * progress line when the kernel wedged it; else it failed */
+			if (!reported && (!stuck || !rep->nctr)) {
 				rep->status = AS_FAILED;
 				snprintf(rep->why, sizeof(rep->why), "scenario process did not finish %.0f s after its "
 					 "end (stuck in the kernel?); left behind as pid %d", 30.0, pid);

@@ -43,20 +43,30 @@ char *volatile as_injected_leak;	/* kept reachable: the compiler may not drop it
  * the arena existed.  The map is freed from a workqueue, so wait a little. */
 #define AS_LEAK_TOLERANCE (2LL << 20)
 
+/* Usage as usage() measures it, once it is back within tol of base or
+ * after 2 s (memory is freed from workqueues and RCU callbacks). */
+static long long settle(long long (*usage)(void), long long base, long long tol)
+{
+	long long now = -1;
+
+	for (int i = 0; i < 100; i++) {
+		now = usage();
+		if (now < 0 || now - base <= tol)
+			break;
+		usleep(20000);
+	}
+	return now;
+}
+
 static void leak_check(struct as_run *r, long long base)
 {
 	struct as_violation v = {.kind = V_LEAK};
-	long long now = -1;
+	long long now;
 
 	if (base < 0)
 		return;
 	malloc_trim(0);	/* heap glibc keeps (libbpf's BTF parsing) is not a leak */
-	for (int i = 0; i < 100; i++) {
-		now = as_memcg_usage();
-		if (now - base <= AS_LEAK_TOLERANCE)
-			break;
-		usleep(20000);
-	}
+	now = settle(as_memcg_usage, base, AS_LEAK_TOLERANCE);
 	r->rep->leak_checked = true;
 	r->rep->leak_delta = now - base;
 	if (r->o->verbose)
@@ -76,16 +86,13 @@ static void leak_check(struct as_run *r, long long base)
 int as_check_mem_back(struct as_worker *w, long long base, long long released, const char *what)
 {
 	struct as_violation v = {.kind = V_LEAK};
-	long long now = -1;
+	long long now;
 
 	long long tol = released / 4 > AS_MEM_TOLERANCE ? released / 4 : AS_MEM_TOLERANCE;
 
-	for (int i = 0; i < 100; i++) {
-		now = as_mem_used();
-		if (now < 0 || now - base <= tol)
-			return 0;
-		usleep(20000);
-	}
+	now = settle(as_mem_used, base, tol);
+	if (now < 0 || now - base <= tol)
+		return 0;
 	snprintf(v.saw, sizeof(v.saw), "%s: %s %+lld KiB above the baseline 2 s later, of %lld KiB that should have "
 		 "come back (tolerance %lld KiB)", what, as_memcg_usage() >= 0 ? "memory cgroup usage" :
 		 "system memory in use (MemTotal - MemFree - PageTables)", (now - base) / 1024, released / 1024, tol / 1024);
