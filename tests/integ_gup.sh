@@ -9,8 +9,10 @@ needs_scenario gup
 
 (cd "$TMP" && AS_DIO_DIR=$TMP "$OLDPWD/$AS" -s gup -d 2 --seed 14 --json "$TMP/g.json") >"$TMP/out" 2>&1; rc=$?
 check "exit 0 or 1 (got $rc)" [ $rc -eq 0 -o $rc -eq 1 ]
-n=$(json "$TMP/g.json" 'd["scenarios"][0]["counters"]["child"]')
-check "second processes ran process_vm_readv/writev ($n)" [ "$n" -gt 2 ]
+if ! wedged "$TMP/g.json" >/dev/null; then
+	n=$(json "$TMP/g.json" 'd["scenarios"][0]["counters"]["child"]')
+	check "second processes ran process_vm_readv/writev ($n)" [ "$n" -gt 2 ]
+fi
 note=$(json "$TMP/g.json" 'd["scenarios"][0].get("note", "")')
 [ -n "$note" ] && echo "note: $note"
 check "the O_DIRECT file was removed" [ -z "$(ls -A "$TMP" | grep -v '\.json$\|^out$')" ]

@@ -8,9 +8,11 @@ needs_scenario io-wq
 
 $AS -s io-wq -d 2 --seed 13 --json "$TMP/w.json" >"$TMP/out" 2>&1; rc=$?
 check "exit 0 or 1 (got $rc)" [ $rc -eq 0 -o $rc -eq 1 ]
-n=$(json "$TMP/w.json" 'd["scenarios"][0]["counters"]["madvise"]')
-check "IORING_OP_MADVISE ops ($n)" [ "$n" -gt 20 ]
-n=$(json "$TMP/w.json" 'd["scenarios"][0]["counters"]["remap"]')
-check "no munmap on the host without --unsafe ($n)" [ "$n" -eq 0 ]
+if ! wedged "$TMP/w.json" >/dev/null; then	# kpath_checks says so
+	n=$(json "$TMP/w.json" 'd["scenarios"][0]["counters"]["madvise"]')
+	check "IORING_OP_MADVISE ops ($n)" [ "$n" -gt 20 ]
+	n=$(json "$TMP/w.json" 'd["scenarios"][0]["counters"]["remap"]')
+	check "no munmap on the host without --unsafe ($n)" [ "$n" -eq 0 ]
+fi
 kpath_checks "$TMP/w.json" 200
 done_test

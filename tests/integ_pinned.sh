@@ -10,8 +10,10 @@ needs_scenario pinned
 
 $AS -s pinned -d 2 --seed 11 --json "$TMP/p.json" >"$TMP/out" 2>&1; rc=$?
 check "exit 0 or 1 (got $rc)" [ $rc -eq 0 -o $rc -eq 1 ]
-n=$(json "$TMP/p.json" 'd["scenarios"][0]["counters"]["pins"]')
-check "arena pages pinned as fixed buffers ($n)" [ "$n" -gt 50 ]
+if ! wedged "$TMP/p.json" >/dev/null; then	# kpath_checks says so
+	n=$(json "$TMP/p.json" 'd["scenarios"][0]["counters"]["pins"]')
+	check "arena pages pinned as fixed buffers ($n)" [ "$n" -gt 50 ]
+fi
 kpath_checks "$TMP/p.json" 200
 
 $AS -s pinned -d 2 --seed 12 --inject pin --json "$TMP/i.json" >"$TMP/iout" 2>&1; rc=$?

@@ -251,9 +251,10 @@ static void run_isolated(const struct as_scenario *sc, const struct as_opts *o, 
 				as_report_add(rep, &v);
 				as_report_print_violation(stdout, rep, &v);
 			}
-			/* its verdicts stand once reported, or with the counters of a
-			 * progress line when the kernel wedged it; else it failed */
-			if (!reported && (!stuck || !rep->nctr)) {
+			/* its verdicts stand once reported, or when the kernel wedged
+			 * it (a finding, with the counters of its last progress line,
+			 * if it got to one); else it is the tool's failure */
+			if (!stuck) {
 				rep->status = AS_FAILED;
 				snprintf(rep->why, sizeof(rep->why), "scenario process did not finish %.0f s after its "
 					 "end (stuck in the kernel?); left behind as pid %d", 30.0, pid);
