@@ -341,16 +341,19 @@ int main(int argc, char **argv)
 		}
 		return 0;
 	}
-	if (!env_ok) {
-		fprintf(stderr, "arena-stress: %s\n", envwhy);
-		return AS_EXIT_USAGE;
-	}
-	if (!o.seed_set)
-		o.seed = ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid() ^ (uint64_t)clock();
+	/* a bad output path is the user's error whatever the kernel offers */
 	if (open_outputs(&o, &json, err, sizeof(err))) {
 		fprintf(stderr, "arena-stress: %s\n", err);
 		return AS_EXIT_USAGE;
 	}
+	if (!env_ok) {
+		fprintf(stderr, "arena-stress: %s\n", envwhy);
+		if (json && json != stdout && o.json && strcmp(o.json, "-"))
+			unlink(o.json);
+		return AS_EXIT_USAGE;
+	}
+	if (!o.seed_set)
+		o.seed = ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid() ^ (uint64_t)clock();
 	reps = mmap(NULL, sizeof(*reps) * AS_MAX_SCEN, PROT_READ | PROT_WRITE,
 		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (reps == MAP_FAILED) {
