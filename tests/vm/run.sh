@@ -4,12 +4,15 @@
 #
 # usage: tests/vm/run.sh [--kernel BZIMAGE | --kernel-pkg 'linux-image-6.12.*-cloud-amd64']
 #                        [--timeout SEC] [--json-out FILE] [--console-out FILE] -- ARENA-STRESS-ARGS...
+#        tests/vm/run.sh --plain PROGRAM [--kernel ...] [--timeout SEC] -- ARGS...
 #
 # Builds an initramfs (busybox-static, ./arena-stress-static, an /init that
 # mounts proc, sys, devtmpfs, debugfs and bpffs, runs arena-stress with the
 # given arguments, prints its output, JSON report and kernel log, and powers
 # off), boots it with qemu (-accel tcg; AS_VM_ACCEL=kvm where KVM works) under a hard
-# timeout.  Exit code: arena-stress's own (0 1 2 3 4), or
+# timeout.  --plain runs another static PROGRAM instead, as /its-own-name
+# ARGS (no --json: test_progs, say, which takes a '-' in its name for a
+# flavour directory).  Exit code: arena-stress's own (0 1 2 3 4), or
 #   10 the kernel panicked / oopsed before arena-stress finished
 #   11 no result before the timeout (hang)
 #   12 the kernel did not boot to /init
@@ -18,7 +21,7 @@
 # ~/.cache/arena-stress).
 set -u
 cd "$(dirname "$0")/../.." || exit 2
-KERNEL= PKG= TIMEOUT=300 JSON_OUT= CONSOLE_OUT=
+KERNEL= PKG= TIMEOUT=300 JSON_OUT= CONSOLE_OUT= PLAIN=
 CACHE=${AS_VM_CACHE:-$HOME/.cache/arena-stress}
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -27,12 +30,13 @@ while [ $# -gt 0 ]; do
 	--timeout) TIMEOUT=$2; shift 2 ;;
 	--json-out) JSON_OUT=$2; shift 2 ;;
 	--console-out) CONSOLE_OUT=$2; shift 2 ;;
+	--plain) PLAIN=$2; shift 2 ;;
 	--) shift; break ;;
 	*) echo "vm: unknown argument '$1' (see the header of $0)" >&2; exit 2 ;;
 	esac
 done
 [ -n "$KERNEL" ] || [ -n "$PKG" ] || PKG='linux-image-6.12.*-cloud-amd64'
-BIN=${AS_VM_BIN:-arena-stress-static}
+BIN=${PLAIN:-${AS_VM_BIN:-arena-stress-static}}
 [ -x "$BIN" ] || { echo "vm: build it first: make static" >&2; exit 2; }
 command -v qemu-system-x86_64 >/dev/null || { echo "vm: no qemu: make vm-deps" >&2; exit 2; }
 [ -f /usr/share/doc/busybox-static/copyright ] || { echo "vm: no busybox-static: make vm-deps" >&2; exit 2; }
@@ -70,8 +74,14 @@ trap 'rm -rf "$work"' EXIT
 root=$work/root
 mkdir -p "$root"/{bin,proc,sys,dev,tmp}
 cp /bin/busybox "$root/bin/busybox"
-cp "$BIN" "$root/arena-stress"
-args=$(printf ' %q' "$@")
+if [ -n "$PLAIN" ]; then
+	prog=$(basename "$PLAIN")
+	run="/$prog$(printf ' %q' "$@")"
+else
+	prog=arena-stress
+	run="/arena-stress$(printf ' %q' "$@") --json /tmp/r.json"
+fi
+cp "$BIN" "$root/$prog"
 cat >"$root/init" <<INIT
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
@@ -82,7 +92,7 @@ mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 mount -t bpf bpf /sys/fs/bpf 2>/dev/null
 echo "AS-VM-START \$(uname -r) \$(nproc) cpus"
 cd /tmp
-/arena-stress$args --json /tmp/r.json >/tmp/out 2>&1
+$run >/tmp/out 2>&1
 rc=\$?
 cat /tmp/out
 echo AS-VM-JSON-BEGIN
@@ -127,7 +137,7 @@ if grep -q '^AS-VM-EXIT=' "$console.txt"; then
 	[ -n "$JSON_OUT" ] && sed -n '/^AS-VM-JSON-BEGIN/,/^AS-VM-JSON-END/p' "$console.txt" | sed '1d;$d' >"$JSON_OUT"
 	klog=$(sed -n '/^AS-VM-KLOG-BEGIN/,/^AS-VM-KLOG-END/p' "$console.txt" | sed '1d;$d')
 	[ -n "$klog" ] && printf 'vm: kernel log:\n%s\n' "$klog"
-	echo "vm: $kernel_name: arena-stress exit $rc (${took}s)"
+	echo "vm: $kernel_name: $prog exit $rc (${took}s)"
 	exit "$rc"
 fi
 splat=$(grep -m 20 -E 'Kernel panic|Oops|BUG:|general protection|KASAN' "$console.txt")
