@@ -1,24 +1,36 @@
 #!/bin/bash
-# Build and run arena-stress' drop-in BPF selftest (progs/arena_stress.c +
-# prog_tests/arena_stress.c) inside a real tools/testing/selftests/bpf tree.
+# Build and run arena-stress' BPF selftests (progs/ + prog_tests/ pairs:
+# arena_stress, the drop-in, and arena_fault_free, self-contained in the
+# kernel's style) inside a real tools/testing/selftests/bpf tree.
 #
-# usage: tests/selftests/run.sh [--tree KERNEL_SRC] [--check] [-- TEST_PROGS_ARGS...]
-#   --tree   a kernel source tree; default: Debian's linux-source-6.12, fetched
-#            (scripts/debian-fetch.sh) and unpacked under $AS_VM_CACHE
-#   --check  only install the drop-in and compile both halves against the
-#            tree's headers and libbpf (what `make check` runs)
-# Without --check it builds the smallest test_progs that holds the new test:
+# usage: tests/selftests/run.sh [--tree KERNEL_SRC] [--btf FILE] [--kernel-tests]
+#                               [--vm BZIMAGE] [--check] [-- TEST_PROGS_ARGS...]
+#   --tree          a kernel source tree; default: Debian's linux-source-6.12,
+#                   fetched (scripts/debian-fetch.sh) and unpacked under $AS_VM_CACHE
+#   --btf           BTF for vmlinux.h (a vmlinux, or a raw BTF file); default:
+#                   the running kernel's /sys/kernel/btf/vmlinux
+#   --kernel-tests  also the tree's own arena tests: prog_tests/arena_*.c (but
+#                   libarena*, which need the tree's libarena build) and the
+#                   arena_kfunc* and verifier_arena* tests of prog_tests/verifier.c
+#   --vm            run test_progs in a VM with that kernel (tests/vm/run.sh
+#                   --plain) instead of on this host
+#   --check         only install the drop-in and compile both halves against the
+#                   tree's headers and libbpf (what `make check` runs)
+# Without --check it builds the smallest test_progs that holds the tests:
 # the tree's own harness (test_progs.c and its helpers) and libbpf, with only
-# the arena_stress prog/test pair (the full selftests build compiles ~800 BPF
-# programs and test kernel modules), then runs ./test_progs -t arena_stress -v
-# and says what a failure means.  Exit: test_progs' own (0 pass, 1 fail), 2 set-up.
+# these prog/test pairs (the full selftests build compiles ~800 BPF programs
+# and test kernel modules), then runs ./test_progs -v on them and says what a
+# failure means.  Exit: test_progs' own (0 pass, 1 fail), 2 set-up.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 CACHE=${AS_VM_CACHE:-$HOME/.cache/arena-stress}
-TREE= CHECK=0
+TREE= CHECK=0 BTF=/sys/kernel/btf/vmlinux KTESTS=0 VM=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--tree) TREE=$2; shift 2 ;;
+	--btf) BTF=$2; shift 2 ;;
+	--kernel-tests) KTESTS=1; shift ;;
+	--vm) VM=$2; shift 2 ;;
 	--check) CHECK=1; shift ;;
 	--) shift; break ;;
 	*) echo "selftest: unknown argument '$1' (see the header of $0)" >&2; exit 2 ;;
@@ -43,7 +55,9 @@ if [ -z "$TREE" ]; then
 fi
 ST=$TREE/tools/testing/selftests/bpf
 [ -f "$ST/test_progs.c" ] || { echo "selftest: no BPF selftests in $TREE" >&2; exit 2; }
-OUT=${AS_SELFTEST_OUT:-$CACHE/selftests/out-$(basename "$TREE")}
+[ -r "$BTF" ] || { echo "selftest: no BTF at $BTF" >&2; exit 2; }
+# one output directory per tree and BTF: vmlinux.h differs between kernels
+OUT=${AS_SELFTEST_OUT:-$CACHE/selftests/out-$(basename "$TREE")-$(sha256sum "$BTF" | cut -c1-8)}
 mkdir -p "$OUT/prog_tests" "$OUT/inc" "$OUT/libbpf"
 
 # ---- install the pairs: arena_stress (its BPF side is arena-stress' own
@@ -60,29 +74,83 @@ if [ ! -f "$OUT/libbpf/libbpf.a" ]; then
 	make -s -C "$TREE/tools/lib/bpf" OUTPUT="$OUT/libbpf/" "$OUT/libbpf/libbpf.a" >/dev/null
 	make -s -C "$TREE/tools/lib/bpf" OUTPUT="$OUT/libbpf/" DESTDIR="$OUT/inc" prefix= install_headers >/dev/null
 fi
-[ -s "$OUT/inc/vmlinux.h" ] || bpftool btf dump file /sys/kernel/btf/vmlinux format c >"$OUT/inc/vmlinux.h"
+# the tree's own bpftool for its own tests: its vmlinux.h declares the kfuncs
+# as the tree's headers do (the arena's address space among them)
+BPFTOOL=bpftool
+if [ $KTESTS = 1 ]; then
+	mkdir -p "$OUT/bpftool"
+	[ -x "$OUT/bpftool/bpftool" ] || make -s -C "$TREE/tools/bpf/bpftool" OUTPUT="$OUT/bpftool/" >/dev/null 2>&1 ||
+		{ echo "selftest: cannot build $TREE/tools/bpf/bpftool" >&2; exit 2; }
+	BPFTOOL=$OUT/bpftool/bpftool
+	[ "$OUT/inc/vmlinux.h" -nt "$OUT/bpftool/bpftool" ] || rm -f "$OUT/inc/vmlinux.h"
+fi
+[ -s "$OUT/inc/vmlinux.h" ] || $BPFTOOL btf dump file "$BTF" format c >"$OUT/inc/vmlinux.h"
+
+# ---- the tree's own arena tests (--kernel-tests) ----
+# prog_tests/arena_*.c but ours and libarena*, and a copy of prog_tests/
+# verifier.c with only its arena tests (it includes ~150 skeletons)
+TESTS=()
+for t in $PAIRS; do TESTS+=("$ST/prog_tests/$t.c"); done
+PROGS=$PAIRS
+if [ $KTESTS = 1 ]; then
+	for f in "$ST"/prog_tests/arena_*.c; do
+		case " $PAIRS " in *" $(basename "$f" .c) "*) continue ;; esac
+		TESTS+=("$f")
+	done
+	python3 - "$ST/prog_tests/verifier.c" >"$OUT/prog_tests/verifier_arena_only.c" <<'PY'
+import re, sys
+# the helpers of the tests left out are left unused
+out, skip = ['#pragma GCC diagnostic ignored "-Wunused-function"'], False
+for line in open(sys.argv[1]).read().split("\n"):
+    m = re.match(r'#include "([a-z0-9_]+)\.skel\.h"', line)
+    if m:
+        if "arena" in m.group(1):
+            out.append(line)
+        continue
+    m = re.match(r'void (serial_)?test_([a-z0-9_]+)\(', line)
+    if m:
+        keep = "arena" in m.group(2)
+        skip = not keep and not line.rstrip().endswith("}")
+        if keep:
+            out.append(line)
+        continue
+    if skip:
+        skip = line != "}"
+        continue
+    out.append(line)
+print("\n".join(out))
+PY
+	TESTS+=("$OUT/prog_tests/verifier_arena_only.c")
+	PROGS="$PROGS $(grep -ho '"[a-z0-9_]*\.skel\.h"' "${TESTS[@]}" | tr -d '"' | sed 's/\.skel\.h$//' |
+		grep -vxE "$(tr ' ' '|' <<<"$PAIRS")" | sort -u | tr '\n' ' ')"
+fi
 
 # ---- BPF objects and skeletons, with the selftests' BPF_CFLAGS ----
 # bpf_arena_common.h: in the selftests directory up to 6.x, in libarena/include in 7.x
-for t in $PAIRS; do
+sysinc=$("$CLANG" -v -E - </dev/null 2>&1 |
+	sed -n '/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }')
+for t in $PROGS; do
+	# shellcheck disable=SC2086
 	"$CLANG" -g -Wall -Werror -D__TARGET_ARCH_x86 -mlittle-endian -I"$OUT/inc" -I"$OUT/inc/include" -I"$ST" \
-		-I"$ST/libarena/include" -I"$TREE/tools/include/uapi" -Wno-compare-distinct-pointer-types -O2 \
-		--target=bpf -c "$ST/progs/$t.c" -o "$OUT/$t.bpf.o"
-	bpftool gen skeleton "$OUT/$t.bpf.o" name "$t" >"$OUT/$t.skel.h"
+		-I"$ST/libarena/include" -I"$TREE/tools/include" -I"$TREE/tools/include/uapi" -std=gnu11 \
+		-fno-strict-aliasing -Wno-compare-distinct-pointer-types -Wno-initializer-overrides \
+		-DENABLE_ATOMICS_TESTS $sysinc -O2 --target=bpf -mcpu=v3 -c "$ST/progs/$t.c" -o "$OUT/$t.bpf.o"
+	$BPFTOOL gen skeleton "$OUT/$t.bpf.o" name "$t" >"$OUT/$t.skel.h"
 done
 
 # ---- the tests, with the selftests' CFLAGS ----
-CFLAGS="-g -O2 -rdynamic -Wall -Werror -fno-omit-frame-pointer -I$OUT -I$ST -I$OUT/inc/include
+CFLAGS="-g -O2 -rdynamic -std=gnu11 -D_GNU_SOURCE= -Wall -Werror -fno-omit-frame-pointer -Wno-unused-but-set-variable -I$OUT -I$ST -I$ST/libarena/include -I$OUT/inc/include
 	-I$TREE/tools/include -I$TREE/tools/arch/x86/include -I$TREE/tools/include/uapi -I$TREE/tools/lib"
-# only our tests in the harness's list (the Makefile's TEST-HDR rule, on our files)
+# only these tests in the harness's list (the Makefile's TEST-HDR rule, on these files)
 : >"$OUT/prog_tests/tests.h"
-for t in $PAIRS; do
-	sed -n -E 's/^void (serial_)?test_([a-zA-Z0-9_]+)\((void)?\).*/DEFINE_TEST(\2)/p' \
-		"$ST/prog_tests/$t.c" >>"$OUT/prog_tests/tests.h"
+objs=()
+for f in "${TESTS[@]}"; do
+	sed -n -E 's/^void (serial_)?test_([a-zA-Z0-9_]+)\((void)?\).*/DEFINE_TEST(\2)/p' "$f" >>"$OUT/prog_tests/tests.h"
 	# shellcheck disable=SC2086
-	cc $CFLAGS -c "$ST/prog_tests/$t.c" -o "$OUT/$t.test.o"
+	cc $CFLAGS -c "$f" -o "$OUT/$(basename "$f" .c).test.o"
+	objs+=("$OUT/$(basename "$f" .c).test.o")
 done
-echo "selftest: $PAIRS compile against $(basename "$TREE")'s headers and libbpf"
+echo "selftest: $(for f in "${TESTS[@]}"; do basename "$f" .c; done | paste -sd' ') compile against $(basename "$TREE")'s headers and libbpf"
 [ $CHECK = 1 ] && exit 0
 
 # ---- the smallest test_progs that holds it ----
@@ -97,25 +165,48 @@ if grep -q verification_cert.h "$ST/test_progs.c" && [ ! -s "$OUT/verification_c
 	  echo "};"
 	  echo "unsigned int test_progs_verification_cert_len = $(wc -c <"$OUT/signing_key.der");"; } >"$OUT/verification_cert.h"
 fi
-objs=("$OUT/arena_stress.test.o" "$OUT/arena_fault_free.test.o")
-for src in test_progs.c cgroup_helpers.c trace_helpers.c network_helpers.c testing_helpers.c btf_helpers.c \
-	   cap_helpers.c unpriv_helpers.c netlink_helpers.c json_writer.c; do
-	[ -f "$ST/$src" ] || continue
+helpers="test_progs.c cgroup_helpers.c trace_helpers.c network_helpers.c testing_helpers.c btf_helpers.c
+	 cap_helpers.c unpriv_helpers.c netlink_helpers.c json_writer.c"
+# the verifier's test loader and what it needs (disasm.c is the kernel's own)
+[ $KTESTS = 1 ] && helpers="$helpers test_loader.c disasm_helpers.c jit_disasm_helpers.c io_helpers.c
+	sysctl_helpers.c $TREE/kernel/bpf/disasm.c $TREE/tools/lib/find_bit.c"
+for src in $helpers; do
+	case $src in /*) ;; *) src=$ST/$src ;; esac
+	[ -f "$src" ] || continue
+	# the tree's harness, not under test: this gcc warns where the tree's did not
 	# shellcheck disable=SC2086
-	cc $CFLAGS -c "$ST/$src" -o "$OUT/${src%.c}.o"
-	objs+=("$OUT/${src%.c}.o")
+	cc ${CFLAGS/-Werror/} -c "$src" -o "$OUT/$(basename "${src%.c}").o"
+	objs+=("$OUT/$(basename "${src%.c}").o")
 done
 cc -rdynamic -o "$OUT/test_progs" "${objs[@]}" "$OUT/libbpf/libbpf.a" -lelf -lz -lrt -lpthread
 echo "selftest: built $OUT/test_progs"
-# the same, static, for a VM's initramfs (tests/selftests/vm.sh)
+# the same, static, for a VM's initramfs (--vm)
 cc -static -o "$OUT/test_progs-static" "${objs[@]}" "$OUT/libbpf/libbpf.a" -lelf -lz -lzstd -lrt -lpthread \
 	2>/dev/null && echo "selftest: built $OUT/test_progs-static"
 cd "$OUT"
 set +e
+filter=(-t arena_stress,arena_fault_free)
+[ $KTESTS = 1 ] && filter=()	# every test this test_progs holds
+if [ -n "$VM" ]; then
+	# as /test_progs: a '-' in its name would be taken for a flavour directory
+	[ -s "$OUT/test_progs-static" ] || { echo "selftest: no static test_progs for the VM" >&2; exit 2; }
+	mkdir -p "$OUT/vm" && cp "$OUT/test_progs-static" "$OUT/vm/test_progs"
+	bash "$top/tests/vm/run.sh" --plain "$OUT/vm/test_progs" --kernel "$VM" --timeout 900 -- \
+		"${filter[@]}" -v "$@" >"$OUT/test_progs.log" 2>&1
+	rc=$?
+	cat "$OUT/test_progs.log"
+	# 10: the kernel crashed, 11: no result in time, 12: no boot (tests/vm/run.sh)
+	[ $rc -ge 10 ] && echo "selftest: the VM gave no verdict (exit $rc)"
+	if grep -q "arena_fault_free:FAIL" "$OUT/test_progs.log"; then
+		echo "selftest: arena_fault_free FAILED on $(basename "$VM"): this kernel has the fault-vs-free"
+		echo "          bug (findings/01 and 02)"
+	fi
+	exit $rc
+fi
 # In the background, into a file: a race that meets finding 2 on a kernel that
 # has it leaves threads in D state for good, and such a process can never be
 # waited for (its leader stays a zombie); a pipe would stay open with it.
-./test_progs -t arena_stress,arena_fault_free -v "$@" >"$OUT/test_progs.log" 2>&1 &
+./test_progs "${filter[@]}" -v "$@" >"$OUT/test_progs.log" 2>&1 &
 tp=$!
 stuck=0
 for _ in $(seq 1 1200); do	# at most 120 s: the tests are bounded at a few seconds each
