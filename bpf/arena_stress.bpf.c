@@ -43,9 +43,17 @@ struct {
 
 struct as_sweep sweep;
 
+/* the user base of the arena (its map_extra), set before load (--arena-base) */
+const volatile __u64 as_ubase = AS_ARENA_BASE;
+
+static __always_inline __u64 uaddr(__u32 pgoff)
+{
+	return as_ubase + (__u64)pgoff * AS_PAGE_SIZE;
+}
+
 static __always_inline volatile __u64 __arena *word(__u32 pgoff, __u32 off)
 {
-	return (volatile __u64 __arena *)(AS_ARENA_BASE + (__u64)pgoff * AS_PAGE_SIZE + off);
+	return (volatile __u64 __arena *)(uaddr(pgoff) + off);
 }
 
 /* Zero-on-alloc oracle: the oracle half of every fresh page must be zero. */
@@ -80,7 +88,7 @@ static __always_inline int do_alloc(struct as_op *op, bool nosleep)
 	if (cnt == 0 || cnt > AS_MAX_ALLOC_CNT)
 		return -22;
 	if (op->pgoff != AS_ANY_PGOFF)
-		want = (void __arena *)(AS_ARENA_BASE + (__u64)op->pgoff * AS_PAGE_SIZE);
+		want = (void __arena *)uaddr(op->pgoff);
 	if (nosleep) {
 		bpf_rcu_read_lock();
 		got = bpf_arena_alloc_pages(&arena, want, cnt, NUMA_NO_NODE, 0);
@@ -90,7 +98,8 @@ static __always_inline int do_alloc(struct as_op *op, bool nosleep)
 	}
 	if (!got)
 		return -12;
-	pgoff = (__u32)(__u64)got / AS_PAGE_SIZE;
+	/* the kernel relates addresses by their low 32 bits (compute_pgoff()) */
+	pgoff = ((__u32)(__u64)got - (__u32)as_ubase) / AS_PAGE_SIZE;
 	op->pgoff = pgoff;
 	if (op->inject & AS_INJ_DIRTY_ALLOC)
 		*word(pgoff, AS_ORACLE_BYTES - 8) = 0xbad;
@@ -106,7 +115,7 @@ static __always_inline int do_alloc(struct as_op *op, bool nosleep)
 /* nosleep: inside an RCU read section, where 7.x takes the deferred path */
 static __always_inline int do_free(struct as_op *op, bool nosleep)
 {
-	void __arena *ptr = (void __arena *)(AS_ARENA_BASE + (__u64)op->pgoff * AS_PAGE_SIZE);
+	void __arena *ptr = (void __arena *)uaddr(op->pgoff);
 
 	if (op->cnt == 0 || op->cnt > AS_MAX_PAGES)
 		return -22;
@@ -122,19 +131,24 @@ static __always_inline int do_free(struct as_op *op, bool nosleep)
 
 static __always_inline int do_sweep(struct as_op *op)
 {
-	int p;
+	int j;
 
-	bpf_for(p, 0, op->cnt) {
-		if (p >= AS_MAX_PAGES)
+	bpf_for(j, 0, op->cnt) {
+		__u32 p;
+
+		if (j >= AS_SWEEP_BATCH)
 			break;
+		p = sweep.idx[j];
+		if (p >= AS_MAX_PAGES)
+			continue;
 		/* Reading a page the arena does not own gives 0 (exception
 		 * fixup), so free pages read as token 0. */
-		sweep.token[p] = *word(p, AS_OFF_TOKEN);
-		sweep.unonce[p] = *word(p, AS_OFF_UNONCE);
+		sweep.token[j] = *word(p, AS_OFF_TOKEN);
+		sweep.unonce[j] = *word(p, AS_OFF_UNONCE);
 		if (op->inject & AS_INJ_SWEEP_LIE)
-			sweep.unonce[p] ^= 1;
-		if (sweep.want[p])
-			*word(p, AS_OFF_BNONCE) = sweep.bnonce[p];
+			sweep.unonce[j] ^= 1;
+		if (sweep.want[j])
+			*word(p, AS_OFF_BNONCE) = sweep.bnonce[j];
 	}
 	return 0;
 }
@@ -180,7 +194,7 @@ int as_do_op_nosleep(struct as_op *op)
 SEC("syscall")
 int as_do_reserve(struct as_op *op)
 {
-	void __arena *ptr = (void __arena *)(AS_ARENA_BASE + (__u64)op->pgoff * AS_PAGE_SIZE);
+	void __arena *ptr = (void __arena *)uaddr(op->pgoff);
 
 	op->ret = op->op == AS_OP_RESERVE && op->cnt && op->cnt <= AS_MAX_PAGES
 		  ? bpf_arena_reserve_pages(&arena, ptr, op->cnt) : -22;

@@ -11,12 +11,15 @@
 #include <linux/types.h>
 #endif
 
-/* The arena is mapped at a 4 GiB-aligned address chosen at creation time
- * (map_extra), as the kernel selftests do: then the low 32 bits of any arena
- * address are pgoff << 12 in both the user and the BPF view. */
+/* The arena is mapped at the address chosen at creation time (map_extra),
+ * by default 4 GiB-aligned as the kernel selftests do.  --arena-base moves
+ * it (within one 4 GiB window, as the kernel requires): the BPF side then
+ * computes every address from the same base (as_ubase), and the low 32 bits
+ * of an arena address are (base + pgoff << 12) in both views. */
 #define AS_ARENA_BASE		(1ULL << 44)
 #define AS_PAGE_SIZE		4096
-#define AS_MAX_PAGES		8192	/* upper bound of --pages */
+#define AS_MAX_PAGES		(1u << 20)	/* upper bound of --pages: a 4 GiB arena */
+#define AS_SWEEP_BATCH		4096	/* pages one BPF sweep call judges */
 #define AS_MAX_ALLOC_CNT	64	/* largest single bpf_arena_alloc_pages() */
 
 /*
@@ -89,16 +92,19 @@ _Static_assert(__builtin_offsetof(struct as_op, gen) == 16 && __builtin_offsetof
 	       "struct as_op fields where both sides expect them");
 
 /*
- * Sweep arrays live in the BPF program's .bss (mmaped by the skeleton).
- * in:  want[p]   = 1 if user space believes page p is allocated
- *      bnonce[p] = what BPF must write at AS_OFF_BNONCE of page p
- * out: token[p], unonce[p] = what BPF read through the kernel mapping
+ * Sweep arrays live in the BPF program's .bss (mmaped by the skeleton); one
+ * call judges op->cnt <= AS_SWEEP_BATCH pages, slot j for page idx[j]:
+ * in:  idx[j]    = the page
+ *      want[j]   = 1 if user space believes it is allocated
+ *      bnonce[j] = what BPF must write at its AS_OFF_BNONCE
+ * out: token[j], unonce[j] = what BPF read through the kernel mapping
  */
 struct as_sweep {
-	__u8  want[AS_MAX_PAGES];
-	__u64 bnonce[AS_MAX_PAGES];
-	__u64 token[AS_MAX_PAGES];
-	__u64 unonce[AS_MAX_PAGES];
+	__u32 idx[AS_SWEEP_BATCH];
+	__u8  want[AS_SWEEP_BATCH];
+	__u64 bnonce[AS_SWEEP_BATCH];
+	__u64 token[AS_SWEEP_BATCH];
+	__u64 unonce[AS_SWEEP_BATCH];
 };
 
 /*

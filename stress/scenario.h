@@ -72,6 +72,8 @@ void as_note(struct as_run *r, const char *fmt, ...) __attribute__((format(print
 
 /* ---- workers ---- */
 
+#define AS_TOP_PAGES 64	/* "near the top" of the arena: its last pages */
+
 /* Counters, summed over workers for the report and the progress line. */
 enum as_ctr {
 	C_ALLOC, C_ALLOC_PAGES, C_ALLOC_FAIL, C_FREE, C_FREE_PAGES,
@@ -85,6 +87,7 @@ enum as_ctr {
 	C_RESERVE,		/* reservations made (bpf_arena_reserve_pages) */
 	C_RESV_CHECK,		/* refusals checked: reserve over allocated, alloc or user fault over reserved */
 	C_ACCT_SETTLED,		/* accounting mismatches that settled within AS_ACCT_SETTLE_MS (a free the kernel deferred) */
+	C_ALLOC_TOP,		/* allocations ending in the arena's last AS_TOP_PAGES pages */
 	C__NR
 };
 extern const char *const as_ctr_name[C__NR];

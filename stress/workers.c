@@ -3,7 +3,8 @@
  * The standard workers every scenario builds on.
  *
  * as_churn_worker (BPF side of every scenario) allocates (fixed addresses in
- * the worker's own slice, or anywhere; 1..16 pages) and frees (whole
+ * the worker's own slice, an eighth of them at its top, or anywhere; 1..16
+ * pages) and frees (whole
  * allocations, or page_cnt 1 of a larger one), keeping a few allocations
  * live.  On 7.x a quarter of the allocations take the non-sleepable path and
  * a third of the frees the deferred one (arena_free_worker), mixed with the
@@ -39,7 +40,11 @@ void as_churn_worker(struct as_worker *w)
 			uint32_t cnt = pick_cnt(w), pgoff = AS_ANY_PGOFF;
 
 			if (as_rand_below(w, 2) && slice > cnt) {
-				pgoff = lo + as_rand_below(w, slice - cnt + 1);
+				/* an eighth of them at the top of the slice: for the
+				 * last worker the arena's end, where the kernel's
+				 * lower-32-bit arithmetic meets its guard region */
+				pgoff = lo + (as_rand_below(w, 8) ? as_rand_below(w, slice - cnt + 1)
+								  : slice - cnt - as_rand_below(w, slice - cnt < 4 ? 1 : 4));
 				if (pgoff == 0)
 					pgoff = 1;
 			}

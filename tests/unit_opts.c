@@ -66,6 +66,16 @@ int main(void)
 	ASSERT_EQ(parse(&o, err, "--inject", "dirty-alloc", "--unsafe"), 0, "inject");
 	ASSERT_TRUE(o.inject && o.unsafe, "inject, unsafe");
 
+	/* the whole 4 GiB an arena can span, and a base that is not 4 GiB-aligned */
+	ASSERT_EQ(o.arena_base, 0x100000000000ULL, "default base: 4 GiB-aligned");
+	ASSERT_EQ(parse(&o, err, "-p", "1048576", NULL), 0, "a 4 GiB arena");
+	ASSERT_EQ(parse(&o, err, "--arena-base", "0x100080000000", NULL), 0, "a base at 2 GiB into a window");
+	ASSERT_EQ(o.arena_base, 0x100080000000ULL, "base value");
+	ASSERT_EQ(parse(&o, err, "--arena-base", "0x100080000000", "-p524288"), 0, "2 GiB from 2 GiB: fits");
+	ASSERT_EQ(parse(&o, err, "--arena-base", "0x100080000000", "-p524289"), AS_EXIT_USAGE,
+		  "a page more crosses 4 GiB");
+	ASSERT_STR_HAS(err, "crosses a 4 GiB boundary", "and says so");
+
 	/* numbers are decimal only: no octal, hex, sign or space */
 	ASSERT_EQ(parse(&o, err, "-p", "010", NULL), 0, "-p 010 is decimal");
 	ASSERT_EQ(o.pages, 10, "-p 010 = 10 pages, not octal 8");
@@ -94,13 +104,16 @@ int main(void)
 
 	/* out of range or malformed: option, value, what the error must name */
 	static const char *const cases[][3] = {
-		{"--pages", "3", "--pages"}, {"--pages", "9000", "--pages"}, {"--pages", "12x", "--pages"},
+		{"--pages", "3", "--pages"}, {"--pages", "1048577", "--pages"}, {"--pages", "12x", "--pages"},
 		{"--duration", "abc", "--duration"}, {"--duration", "0", "--duration"},
 		{"--duration", "-1", "--duration"}, {"--seed", "-5", "--seed"},
 		{"--bpf-threads", "0", "--bpf-threads"}, {"--user-threads", "33", "--user-threads"},
 		{"--sweep-ms", "0", "--sweep-ms"}, {"--affinity", "both", "--affinity"},
 		{"--nap-us", "100001", "--nap-us"}, {"--inject", "nothing", "--inject"},
 		{"--bogus", NULL, "--bogus"}, {"--pages", NULL, "--pages"}, {"stray", NULL, "stray"},
+		{"--arena-base", "4096", "--arena-base"}, {"--arena-base", "0x1234", "--arena-base"},
+		{"--arena-base", "0x0", "--arena-base"}, {"--arena-base", "0x400000000000", "--arena-base"},
+		{"--arena-base", "0x10000000zz00", "--arena-base"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		bad(cases[i][0], cases[i][1], cases[i][2]);

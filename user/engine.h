@@ -61,7 +61,33 @@ struct as_page {
 	 * address out again before the free was done with it. */
 	_Atomic uint8_t freeing;
 	uint8_t early_reuse;
+	_Atomic uint8_t watched;	/* on the sweep's watch list (struct as_watch) */
 };
+
+/*
+ * What the coherence sweep judges: every page that may need it, i.e. every
+ * page allocated now and every page this process touched since a sweep last
+ * found it free and unmapped, so that a sweep costs O(those pages) and not
+ * O(arena) (a 4 GiB arena has 1M pages).  A page joins when it is allocated
+ * or touched (as_watch) and leaves when a sweep finds it free, clean and with
+ * no PTE here.  Appends go to list cur under a spinlock; a sweep flips cur
+ * under it, drains the other list with every worker parked, and appends what
+ * it keeps again.  MAP_SHARED: forked children append too (remote GUP faults
+ * land in this process).  A child's touch racing a sweep's drop can lose a
+ * page from the list: a missed check, never a false report.
+ */
+struct as_watch {
+	_Atomic int lock;
+	_Atomic uint32_t cur;
+	uint32_t n[2];
+	bool overflow;		/* more appends than room: the next sweep walks the table */
+	uint32_t cap;
+	uint32_t idx[];		/* [2][cap] */
+};
+void as_watch_page(struct as_run *r, uint32_t p);	/* watch p (if it is not yet) */
+void as_watch_keep(struct as_run *r, uint32_t p);	/* a sweep keeps p watched */
+void as_watch_lock(struct as_watch *wl);
+void as_watch_unlock(struct as_watch *wl);
 /* Classification suffix for a violation on page p (early_reuse), or "". */
 const char *as_reuse_note(const struct as_run *r, uint32_t p);
 
@@ -111,6 +137,8 @@ struct as_run {
 	uint64_t seed;
 	uint64_t t0;			/* ns, monotonic: when the workers started */
 	struct as_page *pages;		/* MAP_SHARED: forked children see it live */
+	struct as_watch *watch;		/* MAP_SHARED too */
+	size_t watch_sz;
 	int pagemap_fd;
 
 	struct as_worker *w[AS_MAX_WORKERS];
@@ -185,6 +213,8 @@ static inline void touch1(struct as_run *r, uint32_t p)
 {
 	if (!atomic_load_explicit(&r->pages[p].touched, memory_order_relaxed))
 		atomic_store(&r->pages[p].touched, 1);
+	if (!atomic_load_explicit(&r->pages[p].watched, memory_order_relaxed))
+		as_watch_page(r, p);
 }
 uint32_t as_page_state(const struct as_run *r, uint32_t p);
 /* Record a violation: time, address, report, console, --stop-on-violation. */

@@ -14,6 +14,7 @@
 
 static int set_scenarios(struct as_opts *o, const char *val, char *err, size_t len);
 static int set_repro(struct as_opts *o, const char *val, char *err, size_t len);
+static int set_base(struct as_opts *o, const char *val, char *err, size_t len);
 static int set_inject(struct as_opts *o, const char *val, char *err, size_t len);
 
 #define F(field) .off = offsetof(struct as_opts, field), .size = sizeof(((struct as_opts *)0)->field)
@@ -27,7 +28,11 @@ static const struct as_optdef global[] = {
 	 .help = "total run time, split over the scenarios"},
 	{"seed", 'S', AS_OT_UINT, "N", 0, UINT64_MAX, F(seed), SET(seed_set),
 	 .help = "random seed (default: from the clock; printed)"},
-	{"pages", 'p', AS_OT_UINT, "N", 4, AS_MAX_PAGES, "64", F(pages), .help = "arena size in pages"},
+	{"pages", 'p', AS_OT_UINT, "N", 4, AS_MAX_PAGES, "64", F(pages),
+	 .help = "arena size in pages (1048576: the whole 4 GiB an arena can span)"},
+	{"arena-base", 0, AS_OT_CALL, "ADDR", .call = set_base, .dflt = "0x100000000000",
+	 .help = "user address of the arena, page-aligned hex; the arena must not cross a 4 GiB boundary "
+		 "(one that is not 4 GiB-aligned puts the pages at high offsets of the kernel's 4 GiB range)"},
 	{"bpf-threads", 'b', AS_OT_UINT, "N", 1, 16, "1", F(bpf_threads), .help = "BPF alloc/free threads"},
 	{"user-threads", 'u', AS_OT_UINT, "N", 0, 32, "3", F(user_threads),
 	 .help = "user fault/read/write threads (0: BPF churn only, a negative control)"},
@@ -208,6 +213,23 @@ static int set_scenarios(struct as_opts *o, const char *val, char *err, size_t l
 	return 0;
 }
 
+/* Page-aligned hex, in the lower half of a 47-bit address space. */
+static int set_base(struct as_opts *o, const char *val, char *err, size_t len)
+{
+	char *end;
+	uint64_t v;
+
+	errno = 0;
+	v = strtoull(val, &end, 16);
+	if (strncmp(val, "0x", 2) || errno || *end || !v || (v & (AS_PAGE_SIZE - 1)) || v >= (1ULL << 46)) {
+		snprintf(err, len, "invalid value '%s' for --arena-base (a page-aligned hex address "
+			 "0x1000..0x3ffffffff000)", val);
+		return AS_EXIT_USAGE;
+	}
+	o->arena_base = v;
+	return 0;
+}
+
 static int set_repro(struct as_opts *o, const char *val, char *err, size_t len)
 {
 	o->repro = val;
@@ -307,6 +329,12 @@ int as_parse_opts(int argc, char **argv, struct as_opts *o, char *err, size_t le
 	FOR_EACH_OPT(d)
 		if ((d->flags & AS_OF_BY_UNSAFE) && o->unsafe)
 			*(bool *)where(o, d) = true;
+	/* the kernel refuses an arena whose user range crosses 4 GiB (-ERANGE) */
+	if ((o->arena_base >> 32) != ((o->arena_base + (uint64_t)o->pages * AS_PAGE_SIZE - 1) >> 32)) {
+		snprintf(err, len, "--arena-base %#" PRIx64 " with --pages %u crosses a 4 GiB boundary "
+			 "(an arena's pages must share the upper 32 address bits)", o->arena_base, o->pages);
+		return AS_EXIT_USAGE;
+	}
 	return 0;
 }
 

@@ -29,6 +29,7 @@ struct as_opts {
 	uint64_t seed;
 	bool seed_set;
 	uint32_t pages;
+	uint64_t arena_base;	/* user address of the arena (map_extra) */
 	int bpf_threads;
 	int user_threads;
 	const char *json;	/* path, or "-" for stdout */

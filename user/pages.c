@@ -38,8 +38,58 @@ int as_drop_pte(struct as_run *r, uint32_t p, uint64_t *pfn_now)
 void as_touch(struct as_run *r, uint32_t pgoff, uint32_t n)
 {
 	for (uint32_t i = 0; i < n && pgoff + i < r->a.npages; i++)
-		if (!atomic_load_explicit(&r->pages[pgoff + i].touched, memory_order_relaxed))
-			atomic_store(&r->pages[pgoff + i].touched, 1);
+		touch1(r, pgoff + i);
+}
+
+/* a holder killed inside (a child at teardown) must not wedge the rest */
+void as_watch_lock(struct as_watch *wl)
+{
+	uint64_t until = 0;
+
+	while (atomic_exchange_explicit(&wl->lock, 1, memory_order_acquire)) {
+		if (!until)
+			until = as_now_ns() + 1000000000ULL;
+		else if (as_now_ns() > until)
+			return;	/* taken over */
+		sched_yield();
+	}
+}
+
+void as_watch_unlock(struct as_watch *wl)
+{
+	atomic_store_explicit(&wl->lock, 0, memory_order_release);
+}
+
+void as_watch_page(struct as_run *r, uint32_t p)
+{
+	struct as_watch *wl = r->watch;
+	uint32_t c;
+
+	if (!wl)
+		return;
+	as_watch_lock(wl);
+	if (!atomic_exchange(&r->pages[p].watched, 1)) {
+		c = atomic_load_explicit(&wl->cur, memory_order_relaxed);
+		if (wl->n[c] < wl->cap)
+			wl->idx[(size_t)c * wl->cap + wl->n[c]++] = p;
+		else
+			wl->overflow = true;
+	}
+	as_watch_unlock(wl);
+}
+
+void as_watch_keep(struct as_run *r, uint32_t p)
+{
+	struct as_watch *wl = r->watch;
+	uint32_t c;
+
+	as_watch_lock(wl);
+	c = atomic_load_explicit(&wl->cur, memory_order_relaxed);
+	if (wl->n[c] < wl->cap)
+		wl->idx[(size_t)c * wl->cap + wl->n[c]++] = p;
+	else
+		wl->overflow = true;
+	as_watch_unlock(wl);
 }
 
 uint32_t as_page_state(const struct as_run *r, uint32_t p)
@@ -340,11 +390,14 @@ static int alloc(struct as_worker *w, uint32_t pgoff, uint32_t cnt, bool nosleep
 		pg->early_reuse = atomic_load(&pg->freeing);
 		__atomic_store_n(&pg->token, AS_TOKEN(gen, got + i), __ATOMIC_RELEASE);
 		atomic_store_explicit(&pg->state, me, memory_order_release);
+		if (!atomic_load_explicit(&pg->watched, memory_order_relaxed))
+			as_watch_page(r, got + i);
 	}
 	if (pgoff == AS_ANY_PGOFF)
 		atomic_fetch_sub(&r->any_inflight, 1);
 	w->ctr[C_ALLOC]++;
 	w->ctr[C_ALLOC_PAGES] += cnt;
+	w->ctr[C_ALLOC_TOP] += got + cnt + AS_TOP_PAGES > r->a.npages;
 	as_span_push(w, got, cnt, false);
 	hot_push(r, got);
 	if (op.dirty_words) {

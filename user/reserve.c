@@ -74,6 +74,8 @@ static void set_state(struct as_run *r, uint32_t pgoff, uint32_t cnt, uint32_t s
 	for (uint32_t i = 0; i < cnt; i++) {
 		__atomic_store_n(&r->pages[pgoff + i].token, 0, __ATOMIC_RELEASE);
 		atomic_store_explicit(&r->pages[pgoff + i].state, st, memory_order_release);
+		if (st & PS_RESV)	/* the sweep judges reserved pages as free ones */
+			as_watch_page(r, pgoff + i);
 	}
 }
 

@@ -33,6 +33,7 @@ const char *const as_ctr_name[C__NR] = {
 	[C_FREE_DEFERRED] = "free_deferred", [C_DEFERRED_LATE] = "deferred_late",
 	[C_ALLOC_NS] = "alloc_nosleep", [C_ALLOC_NS_FAIL] = "alloc_nosleep_fail",
 	[C_RESERVE] = "reserve", [C_RESV_CHECK] = "reserve_checks", [C_ACCT_SETTLED] = "acct_settled",
+	[C_ALLOC_TOP] = "alloc_top",
 };
 
 _Atomic bool as_interrupted;
@@ -189,6 +190,8 @@ static int load_skel(struct as_run *r, bool nosleep, bool reserve)
 		return -errno;
 	bpf_map__set_max_entries(r->skel->maps.arena, r->a.npages);
 	bpf_map__set_map_flags(r->skel->maps.arena, BPF_F_MMAPABLE | r->sc->arena_flags);
+	bpf_map__set_map_extra(r->skel->maps.arena, r->o->arena_base);
+	r->skel->rodata->as_ubase = r->o->arena_base;
 	bpf_program__set_autoload(r->skel->progs.as_do_op_nosleep, nosleep);
 	bpf_program__set_autoload(r->skel->progs.as_do_reserve, reserve);
 	err = arena_stress_bpf__load(r->skel);
@@ -253,6 +256,14 @@ static int run_setup(struct as_run *r, char *why, size_t len)
 		snprintf(why, len, "mmap of the page table: %s", strerror(errno));
 		return -1;
 	}
+	r->watch_sz = sizeof(*r->watch) + 2 * (size_t)r->a.npages * sizeof(r->watch->idx[0]);
+	r->watch = mmap(NULL, r->watch_sz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (r->watch == MAP_FAILED) {
+		r->watch = NULL;
+		snprintf(why, len, "mmap of the sweep's watch list: %s", strerror(errno));
+		return -1;
+	}
+	r->watch->cap = r->a.npages;
 	r->pagemap_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
 	acct_probe(r);
 	return 0;
@@ -412,6 +423,8 @@ static void run_free(struct as_run *r)
 	run_release(r);
 	if (r->pages)
 		munmap(r->pages, r->a.npages * sizeof(*r->pages));
+	if (r->watch)
+		munmap(r->watch, r->watch_sz);
 	free(r);
 }
 

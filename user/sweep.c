@@ -85,21 +85,75 @@ static void confirm(struct as_run *r, struct as_violation *v, const struct as_vi
 	}
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Take the pages to judge off the watch list (struct as_watch), sorted and
+ * unique; *n of them.  NULL on ENOMEM. */
+static uint32_t *watch_take(struct as_run *r, uint32_t *n)
+{
+	struct as_watch *wl = r->watch;
+	uint32_t old, k = 0, *list;
+	bool full;
+
+	as_watch_lock(wl);
+	old = atomic_load(&wl->cur);
+	atomic_store(&wl->cur, !old);	/* appends from now on go to the other list */
+	full = wl->overflow;
+	*n = wl->n[old];
+	if (full)	/* appends were lost: the table says what is watched */
+		wl->n[0] = wl->n[1] = 0, wl->overflow = false;
+	as_watch_unlock(wl);
+	list = malloc(((full ? r->a.npages : *n) + 1) * sizeof(*list));
+	if (!list)
+		return NULL;
+	if (full) {
+		for (uint32_t p = 0; p < r->a.npages; p++)
+			if (atomic_load_explicit(&r->pages[p].watched, memory_order_relaxed))
+				list[k++] = p;
+	} else {
+		memcpy(list, &wl->idx[(size_t)old * wl->cap], *n * sizeof(*list));
+		wl->n[old] = 0;	/* nobody appends to it until the next flip */
+		qsort(list, *n, sizeof(*list), cmp_u32);
+		for (uint32_t i = 0; i < *n; i++)
+			if (!k || list[k - 1] != list[i])
+				list[k++] = list[i];
+	}
+	*n = k;
+	return list;
+}
+
+/* pagemap of pages list[0..n) (sorted): one read per run of neighbours */
+static void pagemap_list(struct as_run *r, const uint32_t *list, uint32_t n, uint64_t *pm)
+{
+	for (uint32_t i = 0, j; i < n; i = j) {
+		for (j = i + 1; j < n && list[j] == list[j - 1] + 1; j++)
+			;
+		if (as_pagemap_read(r->pagemap_fd, (uintptr_t)as_uword(r, list[i], 0), j - i, pm + i))
+			memset(pm + i, 0, (j - i) * sizeof(*pm));
+	}
+}
+
 int as_sweep(struct as_run *r)
 {
-	uint32_t n = r->a.npages, p;
 	struct as_sweep *sw = &r->skel->bss->sweep;
 	bool segv = r->sc->arena_flags & BPF_F_SEGV_ON_FAULT;
 	struct as_view *views;
 	uint64_t *pm0, *pm1;
+	uint32_t *list = NULL, n = 0, p;
 	struct as_op op = {0};
 	bool workers = !atomic_load(&r->stop);
 	uint64_t t_begin = as_now_ns();
+	long long want = 0;
 	int nviol = 0, limbo = 0;
 
-	views = calloc(n, sizeof(*views));
-	pm0 = calloc(n, 8);
-	pm1 = calloc(n, 8);
+	views = calloc(AS_SWEEP_BATCH, sizeof(*views));
+	pm0 = calloc(AS_SWEEP_BATCH, 8);
+	pm1 = calloc(AS_SWEEP_BATCH, 8);
 	if (!views || !pm0 || !pm1) {
 		free(views), free(pm0), free(pm1);
 		return -ENOMEM;
@@ -111,62 +165,83 @@ int as_sweep(struct as_run *r)
 		return -ETIMEDOUT;
 	}
 	r->sweep_seq++;
-	if (r->pagemap_fd >= 0)
-		as_pagemap_read(r->pagemap_fd, (uintptr_t)r->a.base, n, pm0);
-	for (p = 0; p < n; p++) {
-		struct as_view *v = &views[p];
+	list = watch_take(r, &n);
+	if (!list)
+		n = 0;
+	for (uint32_t b = 0; b < n; b += AS_SWEEP_BATCH) {
+		uint32_t *bl = list + b, bn = n - b < AS_SWEEP_BATCH ? n - b : AS_SWEEP_BATCH, j;
 
-		uint32_t st = atomic_load(&r->pages[p].state);
-
-		if (st & PS_BUSY) {
-			/* with every worker parked only a deferred free not known
-			 * to be done is busy: neither allocated nor free, not judged */
-			sw->want[p] = 0;
-			limbo++;
-			continue;
-		}
-		v->allocated = ps_allocated(st);	/* a reserved page is judged as a free one */
-		v->segv_on_fault = segv;
-		v->exp_token = r->pages[p].token;
-		v->pte_present = pm0[p] & PM_PRESENT;
-		v->pfn = pm0[p] & PM_PFN_MASK;
-		sw->want[p] = v->allocated;
-		if (v->allocated) {
-			v->unonce = as_nonce(r->seed, r->sweep_seq, p, 0);
-			v->bnonce = as_nonce(r->seed, r->sweep_seq, p, 1);
-			sw->bnonce[p] = v->bnonce;
-			as_touch(r, p, 1);
-			v->uwrite_sig = as_guarded_write(as_uword(r, p, AS_OFF_UNONCE), v->unonce);
-		} else if (segv) {
-			/* Without SEGV_ON_FAULT a read would allocate the page. */
-			v->probed = true;
-			v->probe_sig = as_guarded_read(as_uword(r, p, AS_OFF_TOKEN), &v->probe_val);
-			if (!v->probe_sig)	/* only a stale PTE lets it succeed */
-				as_touch(r, p, 1);
-		}
-	}
-	op.op = AS_OP_SWEEP;
-	op.cnt = n;
-	op.inject = r->o->inject & AS_INJ_SWEEP_LIE;
-	if (as_bpf_op(r, &op) == 0) {
+		memset(views, 0, bn * sizeof(*views));
+		memset(pm0, 0, bn * 8);
+		memset(pm1, 0, bn * 8);
 		if (r->pagemap_fd >= 0)
-			as_pagemap_read(r->pagemap_fd, (uintptr_t)r->a.base, n, pm1);
-		for (p = 0; p < n; p++) {
-			struct as_view *v = &views[p];
+			pagemap_list(r, bl, bn, pm0);
+		for (j = 0; j < bn; j++) {
+			struct as_view *v = &views[j];
+			uint32_t st = atomic_load(&r->pages[bl[j]].state);
+
+			p = bl[j];
+			sw->idx[j] = p;
+			if (st & PS_BUSY) {
+				/* with every worker parked only a deferred free not known
+				 * to be done is busy: neither allocated nor free, not judged */
+				sw->want[j] = 0;
+				limbo++;
+				continue;
+			}
+			v->allocated = ps_allocated(st);	/* a reserved page is judged as a free one */
+			want += v->allocated;
+			v->segv_on_fault = segv;
+			v->exp_token = r->pages[p].token;
+			v->pte_present = pm0[j] & PM_PRESENT;
+			v->pfn = pm0[j] & PM_PFN_MASK;
+			sw->want[j] = v->allocated;
+			if (v->allocated) {
+				v->unonce = as_nonce(r->seed, r->sweep_seq, p, 0);
+				v->bnonce = as_nonce(r->seed, r->sweep_seq, p, 1);
+				sw->bnonce[j] = v->bnonce;
+				as_touch(r, p, 1);
+				v->uwrite_sig = as_guarded_write(as_uword(r, p, AS_OFF_UNONCE), v->unonce);
+			} else if (segv) {
+				/* Without SEGV_ON_FAULT a read would allocate the page. */
+				v->probed = true;
+				v->probe_sig = as_guarded_read(as_uword(r, p, AS_OFF_TOKEN), &v->probe_val);
+				if (!v->probe_sig)	/* only a stale PTE lets it succeed */
+					as_touch(r, p, 1);
+			}
+		}
+		op.op = AS_OP_SWEEP;
+		op.cnt = bn;
+		op.inject = r->o->inject & AS_INJ_SWEEP_LIE;
+		if (as_bpf_op(r, &op))
+			continue;	/* not judged: kept below */
+		if (r->pagemap_fd >= 0)
+			pagemap_list(r, bl, bn, pm1);
+		for (j = 0; j < bn; j++) {
+			struct as_view *v = &views[j];
 			struct as_violation viol = {0};
 
+			p = bl[j];
 			if (atomic_load(&r->pages[p].state) & PS_BUSY)
 				continue;
-			v->bpf_token = sw->token[p];
-			v->bpf_unonce = sw->unonce[p];
+			v->bpf_token = sw->token[j];
+			v->bpf_unonce = sw->unonce[j];
 			if (v->allocated) {
 				if (!v->uwrite_sig)
 					v->uread_sig = as_guarded_read(as_uword(r, p, AS_OFF_BNONCE), &v->user_bnonce);
-				v->pfn = pm1[p] & PM_PFN_MASK;
+				v->pfn = pm1[j] & PM_PFN_MASK;
 			}
 			viol.kind = as_judge_page(v, viol.saw, sizeof(viol.saw));
-			if (viol.kind == V_NONE)
+			if (viol.kind == V_NONE) {
+				/* free, clean, unmapped here: off the list until touched */
+				if (!v->allocated && !(atomic_load(&r->pages[p].state) & PS_RESV) &&
+				    !v->pte_present && !(pm1[j] & PM_PRESENT) && (!v->probed || v->probe_sig))
+				{
+					atomic_store(&r->pages[p].watched, 0);
+					bl[j] = UINT32_MAX;
+				}
 				continue;
+			}
 			viol.pgoff = p;
 			if (op.inject)
 				strncat(viol.saw, " [injected]", sizeof(viol.saw) - strlen(viol.saw) - 1);
@@ -175,11 +250,16 @@ int as_sweep(struct as_run *r)
 			nviol++;
 		}
 	}
+	/* what stays watched goes back on the list; the rest leaves it */
+	for (uint32_t i = 0; i < n; i++) {
+		if (list[i] != UINT32_MAX)
+			as_watch_keep(r, list[i]);
+	}
+	r->own_ctr[C_SWEEP_PAGES] += n;
 	if (r->acct && !r->acct_reported && !limbo) {
-		long long bytes = as_map_memlock(r->a.map_fd), want = 0;
+		long long bytes = as_map_memlock(r->a.map_fd);
 
-		for (p = 0; p < n; p++)
-			want += views[p].allocated;
+		/* every allocated page is on the list (alloc watches it) */
 		if (r->o->inject & AS_INJ_ACCT)	/* test: the table claims a page more */
 			want++;
 		/* A sleepable free whose rqspinlock failed is deferred by the
@@ -208,10 +288,9 @@ int as_sweep(struct as_run *r)
 		}
 	}
 	r->own_ctr[C_SWEEP]++;
-	r->own_ctr[C_SWEEP_PAGES] += n;
 	r->sweep_ns += as_now_ns() - t_begin;
 	if (workers)
 		as_quiesce_end(r);
-	free(views), free(pm0), free(pm1);
+	free(views), free(pm0), free(pm1), free(list);
 	return nviol;
 }
