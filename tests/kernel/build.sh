@@ -6,6 +6,8 @@
 #   asis          the source as Debian ships it
 #   fixed         + findings/fix/0*.patch (the project's fix): the clean base
 #   NAME          + tests/kernel/mutants/NAME.mut over the fixed source
+# AS_KSRC_PKG=linux-source-6.12 builds that source instead, asis or fixed
+# with the stable backport (findings/fix/6.12/0*.patch); no mutants there.
 # Prints one line per variant: VARIANT PATH-TO-BZIMAGE.
 #
 # One build tree per config; a variant only recompiles the files its edits
@@ -27,13 +29,16 @@ for t in gcc make flex bison bc pahole cpio python3; do command -v $t >/dev/null
 [ -f /usr/include/libelf.h ] || missing="$missing libelf-dev"
 [ -z "$missing" ] || { echo "kbuild: missing:$missing (apt-get install build-essential flex bison bc libssl-dev libelf-dev dwarves cpio)" >&2; exit 2; }
 
-src=$(bash "$top/scripts/ksrc.sh")
+src=$(bash "$top/scripts/ksrc.sh" ${AS_KSRC_PKG:+"$AS_KSRC_PKG"})
 ver=$(make -s -C "$src" kernelversion)
+series=$top/findings/fix
+case $ver in 7.*) ;; *) series=$top/findings/fix/${ver%.*} ;; esac	# 6.12.x: the backport
 cfgname=small${debug:+-debug}
 b=$(dirname "$src")/build-$ver-$cfgname
 pristine=$(dirname "$src")/pristine-$ver
 mkdir -p "$OUT" "$pristine"
-patches=("$top"/findings/fix/0*.patch)
+patches=("$series"/0*.patch)
+[ -e "${patches[0]}" ] || { echo "kbuild: no fix series for $ver ($series)" >&2; exit 2; }
 mk() { make -s -C "$src" O="$b" -j"$(nproc)" "$@"; }
 
 # files any variant may touch: kept pristine, restored before each variant
@@ -73,6 +78,7 @@ for variant in "$@"; do
 	asis) ;;
 	fixed) edits=("${patches[@]}") ;;
 	*)
+		[ "$series" = "$top/findings/fix" ] || { echo "kbuild: mutants are for the 7.x source only" >&2; exit 2; }
 		mut=$here/mutants/$variant.mut
 		[ -f "$mut" ] || { echo "kbuild: no variant '$variant' (asis, fixed, or a name in tests/kernel/mutants/)" >&2; exit 2; }
 		edits=("${patches[@]}" "$mut") ;;

@@ -5,6 +5,8 @@
 # usage: tests/vm/run.sh [--kernel BZIMAGE | --kernel-pkg 'linux-image-6.12.*-cloud-amd64']
 #                        [--timeout SEC] [--json-out FILE] [--console-out FILE] -- ARENA-STRESS-ARGS...
 #        tests/vm/run.sh --plain PROGRAM [--kernel ...] [--timeout SEC] -- ARGS...
+#   --kconfig FILE   the kernel's .config, as /boot/config-$(uname -r) in the
+#                    guest (libbpf reads it for __kconfig externs)
 #
 # Builds an initramfs (busybox-static, ./arena-stress-static, an /init that
 # mounts proc, sys, devtmpfs, debugfs and bpffs, runs arena-stress with the
@@ -21,7 +23,7 @@
 # ~/.cache/arena-stress).
 set -u
 cd "$(dirname "$0")/../.." || exit 2
-KERNEL= PKG= TIMEOUT=300 JSON_OUT= CONSOLE_OUT= PLAIN=
+KERNEL= PKG= TIMEOUT=300 JSON_OUT= CONSOLE_OUT= PLAIN= KCONFIG=
 CACHE=${AS_VM_CACHE:-$HOME/.cache/arena-stress}
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -31,6 +33,7 @@ while [ $# -gt 0 ]; do
 	--json-out) JSON_OUT=$2; shift 2 ;;
 	--console-out) CONSOLE_OUT=$2; shift 2 ;;
 	--plain) PLAIN=$2; shift 2 ;;
+	--kconfig) KCONFIG=$2; shift 2 ;;
 	--) shift; break ;;
 	*) echo "vm: unknown argument '$1' (see the header of $0)" >&2; exit 2 ;;
 	esac
@@ -82,6 +85,7 @@ else
 	run="/arena-stress$(printf ' %q' "$@") --json /tmp/r.json"
 fi
 cp "$BIN" "$root/$prog"
+[ -n "$KCONFIG" ] && cp "$KCONFIG" "$root/kconfig"
 cat >"$root/init" <<INIT
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
@@ -90,6 +94,7 @@ mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 mount -t bpf bpf /sys/fs/bpf 2>/dev/null
+[ -f /kconfig ] && mkdir -p /boot && cp /kconfig /boot/config-\$(uname -r)
 echo "AS-VM-START \$(uname -r) \$(nproc) cpus"
 cd /tmp
 $run >/tmp/out 2>&1
