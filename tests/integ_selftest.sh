@@ -8,13 +8,19 @@
 # subtest, the deterministic ones pass, the unsafe ones skip with a reason,
 # and fault_free's verdict is backed by its own evidence: a failure names
 # the page, the freed token user space still reads and BPF's 0.
+# Where this host refuses arena maps, the pairs run in the VM instead, on
+# Debian's 7.3 cloud kernel (the 6.12 tree is then only compiled).
 . "$(dirname "$0")/lib.sh"
-needs_arena
+if ! { [ "$(id -u)" -eq 0 ] && $AS --list | grep -q '^fault-free *runs'; }; then
+	needs_vm
+	why=$($AS --list 2>&1 | sed -n 's/^ *reason: //p' | head -1)
+	echo "note: no arena on this host ($why): the pairs run in the VM"
+fi
 
 judge() { # judge LOG RC TREE-NAME
 local log=$1 rc=$2 tn=$3
-grep -E "^selftest:|^#|Summary" "$log"
-if grep -q "^selftest: test_progs (pid [0-9]*) has threads stuck in the kernel" "$log"; then
+grep -E "^selftest:|^#|Summary|^vm:" "$log"
+if grep -q "^selftest: test_progs (pid [0-9]*) has threads stuck in the kernel\|^selftest: test_progs hung in the VM" "$log"; then
 	# finding 2 on this kernel caught the in-process race: what ran is judged,
 	# what it cut short is not
 	echo "note: $tn: test_progs stuck in the kernel (finding 2) on $(uname -r); the subtests after it not judged"
@@ -54,6 +60,18 @@ fi
 grep -q "arena_stress/fault_free:FAIL\|arena_fault_free:FAIL" "$log" || check "$tn: test_progs exit 0 (got $rc)" [ $rc -eq 0 ]
 }
 
+if [ -n "${pkg:-}" ]; then	# needs_vm: no arena here
+	AS_SELFTEST_OUT=$TMP/out bash tests/selftests/run.sh --check >"$TMP/log" 2>&1; rc=$?
+	check "linux-source-6.12: both pairs compile in the tree (exit $rc)" [ $rc -eq 0 ]
+	tree=$(bash scripts/ksrc.sh 2>/dev/null) || { fail "no linux-source-7.x tree (scripts/ksrc.sh)"; done_test; }
+	vmpkg=${AS_VM73_KERNEL_PKG:-'linux-image-7.3.*-cloud-amd64'}
+	AS_SELFTEST_VM_TIMEOUT=300 AS_SELFTEST_OUT=$TMP/out7 bash tests/selftests/run.sh --tree "$tree" \
+		--vm "pkg:$vmpkg" >"$TMP/log7" 2>&1; rc=$?
+	check "$(basename "$tree"): test_progs ran in the VM (exit $rc)" [ $rc -le 1 -o $rc -eq 11 ]
+	judge "$TMP/log7" $rc "$(basename "$tree") in the VM"
+	check "$(basename "$tree"): verification_cert.h was generated" [ -s "$TMP/out7/verification_cert.h" ]
+	done_test
+fi
 AS_SELFTEST_OUT=$TMP/out bash tests/selftests/run.sh >"$TMP/log" 2>&1; rc=$?
 judge "$TMP/log" $rc linux-source-6.12
 # the newest 7.x tree (the one the fix series and the mutation harness use)

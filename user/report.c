@@ -185,8 +185,8 @@ int as_report_json(FILE *f, struct as_report *reps, int n, const char *kernel_re
 		fprintf(f, "%s\n    {\"name\": ", i ? "," : "");
 		json_str(f, r->scenario);
 		fprintf(f, ", \"status\": \"%s\", \"seed\": %" PRIu64 ", \"duration_s\": %.3f, \"interrupted\": %s"
-			", \"sweep_every_ms\": %.1f", as_status_name(r->status), r->seed, r->duration_s,
-			r->interrupted ? "true" : "false", r->sweep_every_ms);
+			", \"sweep_every_ms\": %.1f, \"sweep_ms\": %.3f", as_status_name(r->status), r->seed,
+			r->duration_s, r->interrupted ? "true" : "false", r->sweep_every_ms, r->sweep_ms);
 		if (r->status != AS_RAN && r->status != AS_NOWORK) {
 			fprintf(f, ", \"reason\": ");
 			json_str(f, r->why);

@@ -58,6 +58,7 @@ struct as_report {
 	char cov_unavail[256];
 	char note[256];		/* what of the scenario could not run here, and why */
 	double sweep_every_ms;	/* the sweeps' real interval (duration / sweeps) */
+	double sweep_ms;	/* what one sweep took, on average */
 	char acct_why[160];	/* why the accounting oracle is off here ("" = on) */
 	char nosleep_why[400];	/* why the 7.x non-sleepable/deferred paths are off ("" = on) */
 	pthread_mutex_t lock;

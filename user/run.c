@@ -393,13 +393,15 @@ static void run_report(struct as_run *r, bool started, const char *why)
 	rep->status = !started ? AS_FAILED : r->totals[C_ALLOC] && r->share_s >= AS_MIN_SHARE_S ? AS_RAN : AS_NOWORK;
 	if (!started)
 		snprintf(rep->why, sizeof(rep->why), "%s", why);
-	if (r->totals[C_SWEEP])
+	if (r->totals[C_SWEEP]) {
 		rep->sweep_every_ms = r->elapsed_ns / 1e6 / r->totals[C_SWEEP];
-	/* sweeps far behind --sweep-ms: say so (each costs O(pages)) */
+		rep->sweep_ms = r->sweep_ns / 1e6 / r->totals[C_SWEEP];
+	}
+	/* sweeps far behind --sweep-ms: say so (each costs O(watched pages)) */
 	if (rep->duration_s > 1 && rep->sweep_every_ms > 2.0 * r->o->sweep_ms)
-		printf("%s: sweeps ran every %.0f ms, not every %u ms (--sweep-ms): one sweep of %u pages "
-		       "took %.1f ms\n", r->sc->name, rep->sweep_every_ms, r->o->sweep_ms, r->a.npages,
-		       r->sweep_ns / 1e6 / r->totals[C_SWEEP]);
+		printf("%s: sweeps ran every %.0f ms, not every %u ms (--sweep-ms): one sweep of %.0f watched "
+		       "pages took %.1f ms\n", r->sc->name, rep->sweep_every_ms, r->o->sweep_ms,
+		       (double)r->totals[C_SWEEP_PAGES] / r->totals[C_SWEEP], rep->sweep_ms);
 }
 
 /* The workers, the pagemap and the arena (map fd and mapping) go; the run

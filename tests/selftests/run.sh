@@ -13,8 +13,9 @@
 #                   libarena*, which need the tree's libarena build) and the
 #                   verifier_arena* tests of prog_tests/verifier.c (not its
 #                   arena_kfunc*: they call kfuncs of the bpf_testmod module)
-#   --vm            run test_progs in a VM with that kernel (tests/vm/run.sh
-#                   --plain) instead of on this host
+#   --vm            run test_progs in a VM with that kernel (a bzImage, or
+#                   pkg:GLOB: a Debian kernel package; tests/vm/run.sh --plain)
+#                   instead of on this host (AS_SELFTEST_VM_TIMEOUT s, 900)
 #   --kconfig       with --vm: that kernel's .config (libbpf's __kconfig externs)
 #   --check         only install the drop-in and compile both halves against the
 #                   tree's headers and libbpf (what `make check` runs)
@@ -216,15 +217,18 @@ if [ -n "$VM" ]; then
 	# as /test_progs: a '-' in its name would be taken for a flavour directory
 	[ -s "$OUT/test_progs-static" ] || { echo "selftest: no static test_progs for the VM" >&2; exit 2; }
 	mkdir -p "$OUT/vm" && cp "$OUT/test_progs-static" "$OUT/vm/test_progs"
-	bash "$top/tests/vm/run.sh" --plain "$OUT/vm/test_progs" --kernel "$VM" --timeout 900 \
+	# a bzImage, or pkg:GLOB for a Debian kernel package (tests/vm/run.sh --kernel-pkg)
+	case $VM in pkg:*) kern=(--kernel-pkg "${VM#pkg:}") ;; *) kern=(--kernel "$VM") ;; esac
+	bash "$top/tests/vm/run.sh" --plain "$OUT/vm/test_progs" "${kern[@]}" --timeout "${AS_SELFTEST_VM_TIMEOUT:-900}" \
 		${KCONFIG:+--kconfig "$KCONFIG"} -- \
 		"${filter[@]}" -v "$@" >"$OUT/test_progs.log" 2>&1
 	rc=$?
 	cat "$OUT/test_progs.log"
 	# 10: the kernel crashed, 11: no result in time, 12: no boot (tests/vm/run.sh)
 	[ $rc -ge 10 ] && echo "selftest: the VM gave no verdict (exit $rc)"
+	[ $rc = 11 ] && echo "selftest: test_progs hung in the VM: threads of it stuck in the kernel (findings/02)?"
 	if grep -q "arena_fault_free:FAIL" "$OUT/test_progs.log"; then
-		echo "selftest: arena_fault_free FAILED on $(basename "$VM"): this kernel has the fault-vs-free"
+		echo "selftest: arena_fault_free FAILED on $(basename "${VM#pkg:}"): this kernel has the fault-vs-free"
 		echo "          bug (findings/01 and 02)"
 	fi
 	exit $rc

@@ -79,7 +79,9 @@ mkdir -p "$root"/{bin,proc,sys,dev,tmp}
 cp /bin/busybox "$root/bin/busybox"
 if [ -n "$PLAIN" ]; then
 	prog=$(basename "$PLAIN")
-	run="/$prog$(printf ' %q' "$@")"
+	# onto the console as it goes too: a program the kernel wedges still
+	# shows what it did before (the hang report below prints it)
+	run="{ /$prog$(printf ' %q' "$@"); echo \$? >/tmp/rc; } 2>&1 | tee /dev/console"
 else
 	prog=arena-stress
 	run="/arena-stress$(printf ' %q' "$@") --json /tmp/r.json"
@@ -99,7 +101,7 @@ echo "AS-VM-START \$(uname -r) \$(nproc) cpus"
 cd /tmp
 $run >/tmp/out 2>&1
 rc=\$?
-cat /tmp/out
+[ -f /tmp/rc ] && rc=\$(cat /tmp/rc) || cat /tmp/out
 echo AS-VM-JSON-BEGIN
 cat /tmp/r.json 2>/dev/null
 echo AS-VM-JSON-END
@@ -155,6 +157,11 @@ if ! grep -q 'AS-VM-START' "$console.txt"; then
 	tail -15 "$console.txt"
 	exit 12
 fi
-printf 'vm: %s: no result within %ss (hang); console tail:\n' "$kernel_name" "$TIMEOUT"
-tail -15 "$console.txt"
+if [ -n "$PLAIN" ]; then	# what the program printed before it hung
+	printf 'vm: %s: no result within %ss (hang); console:\n' "$kernel_name" "$TIMEOUT"
+	sed -n '/AS-VM-START/,$p' "$console.txt"
+else
+	printf 'vm: %s: no result within %ss (hang); console tail:\n' "$kernel_name" "$TIMEOUT"
+	tail -15 "$console.txt"
+fi
 exit 11
