@@ -143,6 +143,12 @@ $(OUT)/bench/overhead: bench/overhead.c $(OUT)/libarena-stress.a
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -MMD -MP -MF $@.d -o $@ $< $(OUT)/libarena-stress.a $(LDLIBS)
 
+# the same, static, for the VM (bench/vm-overhead.sh)
+$(OUT)/bench/overhead-static: bench/overhead.c $(OUT)/libarena-stress.a
+	@mkdir -p $(dir $@)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -static -o $@ $< $(OUT)/libarena-stress.a -lbpf -luring -lelf -lz -lzstd -lpthread
+
 bench: arena-stress $(OUT)/bench/overhead
 	OUT=$(OUT) bash bench/run.sh
 

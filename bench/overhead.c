@@ -7,7 +7,10 @@
  * Bench-only scenarios, not in the scenario table.  Single thread each.
  * Primitives: BPF alloc+free, user fault, munmap+mmap of the arena (one
  * thread, no concurrent frees: safe on any kernel), io_uring READ into and
- * WRITE from an arena page (the engine adds the kernel-path oracle).
+ * WRITE from an arena page (the engine adds the kernel-path oracle), and on
+ * 7.x the non-sleepable allocation and the deferred free (done: the raw loop
+ * waits until BPF reads the page as gone, the engine until the free worker's
+ * run has finished, through its fentry/fexit).
  * usage: overhead [seconds-per-measurement] [repeats]
  */
 #include <errno.h>
@@ -29,13 +32,14 @@ static double secs = 2.0;
 
 /* ---- raw loops ---- */
 
-enum { K_ALLOC, K_FAULT, K_REMAP, K_URING_IN, K_URING_OUT, K_RESERVE, K__NR };
+enum { K_ALLOC, K_FAULT, K_REMAP, K_URING_IN, K_URING_OUT, K_RESERVE, K_NOSLEEP, K_DEFERRED, K__NR };
 static const char *const what[K__NR] = {
 	"BPF alloc+free (1 page)", "user fault (MADV_DONTNEED + load)", "munmap + mmap + first touch",
 	"io_uring READ into the arena (8 B)", "io_uring WRITE from the arena (8 B)",
-	"BPF reserve+release (1 page)",
+	"BPF reserve+release (1 page)", "BPF nosleep alloc+free (1 page)", "BPF alloc+deferred free, done",
 };
 static bool have_reserve;	/* BTF has bpf_arena_reserve_pages */
+static bool have_nosleep;	/* BTF has bpf_arena_free_pages_non_sleepable (7.x) */
 
 
 static double raw_other(struct arena_stress_bpf *s, int kind, char *base)
@@ -92,23 +96,39 @@ static double raw_once(int fault)
 
 	bpf_map__set_max_entries(s->maps.arena, 64);
 	bpf_map__set_map_flags(s->maps.arena, BPF_F_MMAPABLE | BPF_F_SEGV_ON_FAULT);
-	bpf_program__set_autoload(s->progs.as_do_op_nosleep, false);	/* 7.x only; not measured here */
+	bpf_program__set_autoload(s->progs.as_do_op_nosleep, fault == K_NOSLEEP || fault == K_DEFERRED);
 	bpf_program__set_autoload(s->progs.as_do_reserve, fault == K_RESERVE);
 	if (arena_stress_bpf__load(s))
 		exit(2);
 	fd = bpf_program__fd(s->progs.as_do_op);
 	base = bpf_map__initial_value(s->maps.arena, &(size_t){0});
-	if (fault != K_ALLOC && fault != K_RESERVE) {
+	if (fault != K_ALLOC && fault != K_RESERVE && fault != K_NOSLEEP && fault != K_DEFERRED) {
 		o = (struct as_op){.op = AS_OP_ALLOC, .pgoff = 1, .cnt = 1};
 		raw_op(fd, &o);
 	}
-	if (fault >= K_REMAP && fault != K_RESERVE)
+	if (fault >= K_REMAP && fault <= K_URING_OUT)
 		return raw_other(s, fault, base);
 	t0 = as_now_ns();
 	end = t0 + (uint64_t)(secs * 1e9);
 	do {
 		for (int i = 0; i < 64; i++, n++) {
-			if (fault == K_RESERVE) {
+			if (fault == K_NOSLEEP) {
+				o = (struct as_op){.op = AS_OP_ALLOC, .pgoff = AS_ANY_PGOFF, .cnt = 1, .gen = n};
+				if (raw_op(bpf_program__fd(s->progs.as_do_op_nosleep), &o))
+					continue;	/* the nolock allocator may fail */
+				o.op = AS_OP_FREE;
+				raw_op(fd, &o);
+			} else if (fault == K_DEFERRED) {
+				o = (struct as_op){.op = AS_OP_ALLOC, .pgoff = 1, .cnt = 1, .gen = n};
+				if (raw_op(fd, &o))
+					continue;	/* the last free not released yet */
+				o.op = AS_OP_FREE;
+				raw_op(bpf_program__fd(s->progs.as_do_op_nosleep), &o);
+				do {	/* done: BPF reads the page as gone */
+					o = (struct as_op){.op = AS_OP_PEEK, .pgoff = 1};
+					raw_op(fd, &o);
+				} while (o.peek_token);
+			} else if (fault == K_RESERVE) {
 				o = (struct as_op){.op = AS_OP_RESERVE, .pgoff = 1, .cnt = 1};
 				raw_op(bpf_program__fd(s->progs.as_do_reserve), &o);
 				o.op = AS_OP_FREE;
@@ -172,6 +192,20 @@ static void reserve_worker(struct as_worker *w)
 	while (as_continue(w))
 		if (!as_reserve(w, 1, 1))
 			as_free_span(w, 0, 1);
+}
+
+static void nosleep_worker(struct as_worker *w)
+{
+	while (as_continue(w))
+		if (!as_alloc_nosleep(w, AS_ANY_PGOFF, 1))
+			as_free_span(w, 0, 1);
+}
+
+static void deferred_worker(struct as_worker *w)
+{
+	while (as_continue(w))
+		if (!as_alloc(w, 1, 1))
+			as_free_span_deferred(w, 0, 1);
 }
 
 static void fault_worker(struct as_worker *w)
@@ -252,16 +286,21 @@ static double engine(int fault)
 		{.name = "bench-uring-out", .arena_flags = BPF_F_SEGV_ON_FAULT, .setup = page1,
 		 .lead = uring_out_worker},
 		{.name = "bench-reserve", .arena_flags = BPF_F_SEGV_ON_FAULT, .reserves = true, .lead = reserve_worker},
+		{.name = "bench-nosleep", .arena_flags = BPF_F_SEGV_ON_FAULT, .bpf = nosleep_worker},
+		{.name = "bench-deferred", .arena_flags = BPF_F_SEGV_ON_FAULT, .bpf = deferred_worker},
 	};
-	static const enum as_ctr metric[K__NR] = {C_ALLOC, C_UREAD, C_REMAP, C_KOP, C_KOP, C_RESERVE};
+	static const enum as_ctr metric[K__NR] = {C_ALLOC, C_UREAD, C_REMAP, C_KOP, C_KOP, C_RESERVE,
+						  C_ALLOC_NS, C_FREE_DEFERRED};
 	static struct as_report rep;
 	struct as_opts o;
 	char why[256];
 
 	as_opts_defaults(&o);
 	o.affinity = AS_AFF_SPREAD;	/* worker 0 on CPU 0 */
-	o.no_coverage = true;		/* optional tracing: not part of the engine */
-	o.bpf_threads = fault == K_ALLOC;	/* no churn under the user-side primitives */
+	/* optional tracing, not part of the engine; but a deferred free is
+	 * known done only through it (README, "The 7.x arena") */
+	o.no_coverage = fault != K_DEFERRED;
+	o.bpf_threads = fault == K_ALLOC || fault == K_NOSLEEP || fault == K_DEFERRED;	/* no churn under the user-side primitives */
 	o.user_threads = 0;
 	as_report_init(&rep, sc[fault].name, 1);
 	if (as_run_scenario(&sc[fault], &o, 1, secs, &rep, why, sizeof(why)) || rep.nviol) {
@@ -301,6 +340,8 @@ int main(int argc, char **argv)
 		struct btf *btf = btf__load_vmlinux_btf();
 
 		have_reserve = btf && btf__find_by_name_kind(btf, "bpf_arena_reserve_pages", BTF_KIND_FUNC) >= 0;
+		have_nosleep = btf && btf__find_by_name_kind(btf, "bpf_arena_free_pages_non_sleepable",
+							     BTF_KIND_FUNC) >= 0;
 		btf__free(btf);
 	}
 	for (int f = 0; f < K__NR; f++) {
@@ -308,6 +349,10 @@ int main(int argc, char **argv)
 
 		if (f == K_RESERVE && !have_reserve) {
 			printf("%-36s (this kernel has no bpf_arena_reserve_pages)\n", what[f]);
+			continue;
+		}
+		if ((f == K_NOSLEEP || f == K_DEFERRED) && !have_nosleep) {
+			printf("%-36s (this kernel has no non-sleepable arena kfuncs: before 7.0)\n", what[f]);
 			continue;
 		}
 
