@@ -63,7 +63,7 @@ static int uread(int p, __u64 *v)
 {
 	if (sigsetjmp(jb, 1))
 		return -1;
-	*v = *(volatile __u64 *)(base + (long)p * PG);
+	*v = READ_ONCE(*(__u64 *)(base + (long)p * PG));
 	return 0;
 }
 
@@ -149,10 +149,11 @@ static void race(struct result *res)
 		run(AFF_FREE, victim, 0);
 		res->frees++;
 		/* the faulters move on, so none drops a PTE left on the victim; a
-		 * fault that took its page before the free may still be installing */
+		 * fault that took its page before the free may still be installing
+		 */
 		atomic_store(&target, next);
-		for (volatile int spin = 0; spin < 20000; spin++)
-			;
+		for (int spin = 0; spin < 20000; spin++)
+			barrier();
 		/* the free has returned: the page must be gone from user space */
 		if (uread(victim, &v) == 0 && v == tok[victim]) {
 			res->stale = victim;
@@ -173,7 +174,8 @@ static void race(struct result *res)
 
 void serial_test_arena_fault_free(void)
 {
-	struct result *res = mmap(NULL, sizeof(*res), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	struct result *res = mmap(NULL, sizeof(*res), PROT_READ | PROT_WRITE,
+				  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	int status = 0, done = 0;
 	__u64 end;
 	pid_t pid;
@@ -187,7 +189,8 @@ void serial_test_arena_fault_free(void)
 		goto out;
 	if (pid == 0) {
 		/* reports through res only: a child stuck for good must not keep
-		 * test_progs' output (a pipe, say) open */
+		 * test_progs' output (a pipe, say) open
+		 */
 		int null = open("/dev/null", O_WRONLY);
 
 		if (null >= 0) {
@@ -200,16 +203,18 @@ void serial_test_arena_fault_free(void)
 	end = now_ns() + WAIT_NS;
 	while (!(done = waitpid(pid, &status, WNOHANG) == pid) && now_ns() < end)
 		usleep(10000);
-	if (!ASSERT_TRUE(done, "racing child exited (else its threads are stuck in the kernel: "
-			 "a fault waiting for the lock of a page freed while locked)")) {
+	/* else its threads are stuck in the kernel: a fault waiting for the
+	 * lock of a page freed while locked
+	 */
+	if (!ASSERT_TRUE(done, "racing child exited")) {
 		kill(pid, SIGKILL);	/* threads in D state stay; test_progs goes on */
 		goto out;
 	}
 	if (!ASSERT_EQ(res->setup_err, 0, "set-up in the child (1 load, 2 first alloc, 3 alloc)"))
 		goto out;
 	if (res->stale >= 0)
-		printf("%s: page %d: user space reads token %#llx after bpf_arena_free_pages() returned, "
-		       "BPF reads %#llx\n", __func__, res->stale, (unsigned long long)res->user,
+		printf("%s: page %d: user space reads token %#llx after its free, BPF %#llx\n",
+		       __func__, res->stale, (unsigned long long)res->user,
 		       (unsigned long long)res->bpf);
 	if (ASSERT_EQ(res->stale, -1, "no user PTE left on a freed arena page"))
 		ASSERT_GT(res->frees, 100, "frees racing faults");
