@@ -4,7 +4,7 @@
 # does fire when a mapping is accepted (--inject contract maps anonymous
 # memory in one of the checks).
 . "$(dirname "$0")/lib.sh"
-needs_arena
+needs_arena vm
 
 $AS -s contract -d 2 --json "$TMP/c.json" >"$TMP/out" 2>&1
 s='d["scenarios"][0]'

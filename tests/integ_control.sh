@@ -3,7 +3,7 @@
 # the sweeps still write and read every page from user space).  No fault can
 # race a free, so any violation here would be a false positive of the tool.
 . "$(dirname "$0")/lib.sh"
-needs_arena
+needs_arena vm
 
 for cfg in "-b 1 -p 64" "-b 3 -p 16" "-b 2 -p 1024"; do
 	$AS -s fault-free -u 0 -d 2 --sweep-ms 10 $cfg --json "$TMP/c.json" >"$TMP/out" 2>&1; rc=$?

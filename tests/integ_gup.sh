@@ -4,7 +4,7 @@
 # nothing but orphaned-PTE divergences appear, the O_DIRECT file is gone
 # afterwards, memory comes back.
 . "$(dirname "$0")/lib.sh"
-needs_arena
+needs_arena vm
 needs_scenario gup
 
 (cd "$TMP" && AS_DIO_DIR=$TMP "$OLDPWD/$AS" -s gup -d 2 --seed 14 --json "$TMP/g.json") >"$TMP/out" 2>&1; rc=$?

@@ -3,7 +3,7 @@
 # workers) and IORING_OP_MADVISE race BPF frees.  Real ops are judged and
 # nothing but orphaned-PTE divergences appear; memory comes back.
 . "$(dirname "$0")/lib.sh"
-needs_arena
+needs_arena vm
 needs_scenario io-wq
 
 $AS -s io-wq -d 2 --seed 13 --json "$TMP/w.json" >"$TMP/out" 2>&1; rc=$?

@@ -4,7 +4,7 @@
 # "contents did not persist" is confirmed by a fresh fault (a stale PTE, the
 # fault-vs-free bug), and memory comes back after teardown.
 . "$(dirname "$0")/lib.sh"
-needs_arena
+needs_arena vm
 
 $AS -s madvise -d 2 --seed 5 --json "$TMP/m.json" >"$TMP/out" 2>&1; rc=$?
 check "exit 0 or 1 (got $rc)" [ $rc -eq 0 -o $rc -eq 1 ]

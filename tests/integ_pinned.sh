@@ -5,7 +5,7 @@
 # and the pin-crossing oracle fires when a write through an old pin is made
 # to reach the re-allocated page (--inject pin).
 . "$(dirname "$0")/lib.sh"
-needs_arena
+needs_arena vm
 needs_scenario pinned
 
 $AS -s pinned -d 2 --seed 11 --json "$TMP/p.json" >"$TMP/out" 2>&1; rc=$?

@@ -11,7 +11,9 @@
 # back before an allocation over it).  Without user faults on reserved pages
 # (--reserve-no-fault) a run must be clean.
 . "$(dirname "$0")/lib.sh"
-needs_arena
+# reservations are 6.18+: in the VM, Debian's 7.3 (findings/04 is in it too)
+export AS_VM_SUITE_PKG=${AS_VM_SUITE_PKG:-'linux-image-7.3.*-cloud-amd64'}
+needs_arena vm
 needs_scenario reserve
 
 $AS -s reserve -d 2 --json "$TMP/r.json" >"$TMP/out" 2>&1; rc=$?
@@ -29,6 +31,10 @@ if [ -n "$kinds" ]; then
 			for v in $s['violations'])")" = True ]
 	echo "note: this kernel maps a page on a user fault inside a reservation (findings/04)"
 	# the stand-alone reproducer of that violation builds and reproduces it
+	# (here: it is written and run inside the VM's kernel, not on this host)
+	if [ "$AS" = tests/vm/as-vm ]; then
+		echo "note: the reproducer needs an arena on this host: not built"
+	else
 	$AS -s reserve -d 2 --repro "$TMP/repro" >"$TMP/out" 2>&1
 	check "--repro wrote the reservation reproducer" grep -q "reservation maps a page" "$TMP/repro/README.md"
 	if make -s -C "$TMP/repro" >"$TMP/build" 2>&1; then
@@ -36,6 +42,7 @@ if [ -n "$kinds" ]; then
 		check "the reproducer reproduces it on its own (exit $rc): $(head -1 "$TMP/rout")" [ $rc -eq 1 ]
 	else
 		fail "the reproducer does not build: $(tail -3 "$TMP/build")"
+	fi
 	fi
 fi
 $AS -s reserve -d 1 --reserve-no-fault --json "$TMP/c.json" >"$TMP/out" 2>&1; rc=$?

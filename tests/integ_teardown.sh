@@ -4,7 +4,7 @@
 # check fires when arenas are kept alive (--inject leak keeps their fds open).
 # The VM shows it firing through the kernel: the m-teardown-leak mutant.
 . "$(dirname "$0")/lib.sh"
-needs_arena
+needs_arena vm
 
 $AS -s teardown -d 3 --json "$TMP/t.json" >"$TMP/out" 2>&1; rc=$?
 s='d["scenarios"][0]'

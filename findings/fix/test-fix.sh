@@ -14,6 +14,7 @@
 # and run (allocs, frees, kinds, coverage of the window, kernel splats by
 # type, the counters); keeps consoles and JSON in OUTDIR.  Exit 0 when every
 # patched kernel is clean in every run and asis (if run) is not.
+# AS_KSRC_PKG=linux-source-6.12: that source, with its backport (findings/fix/6.12/).
 # usage: findings/fix/test-fix.sh [SECS] [RUNS] [OUTDIR] > findings/fix/results-7.3.4-small.txt
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -30,7 +31,8 @@ nsc=$(tr ',' '\n' <<<"$SC" | wc -l)
 # shellcheck disable=SC2086
 bash tests/kernel/build.sh $KINDS >"$OUT/images" || exit 2
 echo "# $(date -u +%F) findings/fix/test-fix.sh $SECS $RUNS: every scenario ${SECS} s (arena-stress --unsafe"
-echo "# -s $SC -d $((SECS * nsc))), small 7.3.4 VM kernel (tests/kernel/base.config), TCG"
+ver=$(make -s -C "$(bash scripts/ksrc.sh ${AS_KSRC_PKG:+"$AS_KSRC_PKG"})" kernelversion)
+echo "# -s $SC -d $((SECS * nsc))), small $ver VM kernel (tests/kernel/base.config), TCG"
 good=1 asis_found=0
 while read -r kind img; do
 	n=$RUNS; [ "$kind" = asis ] && n=1
