@@ -87,7 +87,7 @@ enum as_ctr {
 	C_RESERVE,		/* reservations made (bpf_arena_reserve_pages) */
 	C_RESV_CHECK,		/* refusals checked: reserve over allocated, alloc or user fault over reserved */
 	C_ACCT_SETTLED,		/* accounting mismatches that settled within AS_ACCT_SETTLE_MS (a free the kernel deferred) */
-	C_ALLOC_TOP,		/* allocations ending in the arena's last AS_TOP_PAGES pages */
+	C_ALLOC_TOP,		/* allocations ending in the arena's last AS_TOP_PAGES pages (last 1/16 of a small one) */
 	C__NR
 };
 extern const char *const as_ctr_name[C__NR];

@@ -4,7 +4,7 @@
 # a kernel.  On the host they are refused without --unsafe; tests/integ_vm.sh
 # runs them inside a VM.
 . "$(dirname "$0")/lib.sh"
-needs_arena vm
+needs_arena
 
 out=$($AS -s munmap-remap,multi-process -d 1 2>&1); rc=$?
 check "without --unsafe: nothing runs, exit 4 (got $rc)" [ $rc -eq 4 ]

@@ -397,7 +397,9 @@ static int alloc(struct as_worker *w, uint32_t pgoff, uint32_t cnt, bool nosleep
 		atomic_fetch_sub(&r->any_inflight, 1);
 	w->ctr[C_ALLOC]++;
 	w->ctr[C_ALLOC_PAGES] += cnt;
-	w->ctr[C_ALLOC_TOP] += got + cnt + AS_TOP_PAGES > r->a.npages;
+	/* the last AS_TOP_PAGES, or the last sixteenth of a small arena */
+	w->ctr[C_ALLOC_TOP] += got + cnt + (r->a.npages / 16 < AS_TOP_PAGES ? r->a.npages / 16 : AS_TOP_PAGES)
+			       > r->a.npages;
 	as_span_push(w, got, cnt, false);
 	hot_push(r, got);
 	if (op.dirty_words) {
