@@ -38,6 +38,7 @@
 #define MAX_FREES	200000
 #define BUDGET_NS	(3ULL * 1000000000)
 #define WAIT_NS		(BUDGET_NS + 10ULL * 1000000000)
+#define SETTLE_NS	100000	/* after a free, for faults in flight to finish */
 
 enum { AFF_ALLOC, AFF_FREE, AFF_READ };	/* progs/arena_fault_free.c */
 
@@ -152,8 +153,8 @@ static void race(struct result *res)
 		 * fault that took its page before the free may still be installing
 		 */
 		atomic_store(&target, next);
-		for (int spin = 0; spin < 20000; spin++)
-			barrier();
+		for (__u64 until = now_ns() + SETTLE_NS; now_ns() < until; )
+			;
 		/* the free has returned: the page must be gone from user space */
 		if (uread(victim, &v) == 0 && v == tok[victim]) {
 			res->stale = victim;
