@@ -574,20 +574,23 @@ int as_check_contents(struct as_worker *w, uint32_t p, const char *what)
 		return 0;	/* raced with a free or re-allocation, or intact */
 	{
 		struct as_violation viol = {.kind = V_COHERENCE, .pgoff = p};
-		uint64_t v2 = 0;
-		int sig2;
+		uint64_t v2 = 0, vb;
+		int sig2, perr;
 
 		/* confirm: which page did we read, and does a fresh fault read
-		 * the arena's own page? */
+		 * the arena's own page?  And what does BPF itself read there (the
+		 * table could be wrong; the kernel's mapping could disagree)? */
 		as_drop_pte(r, p, &viol.pfn_user);
 		sig2 = as_guarded_read(as_uword(r, p, AS_OFF_TOKEN), &v2);
 		viol.pfn_after = as_pfn(r, p);
+		vb = as_peek_word(r, p, AS_OFF_TOKEN, &perr);
 		if (atomic_load(&pg->state) != s0 || __atomic_load_n(&pg->token, __ATOMIC_SEQ_CST) != t0)
 			return 0;	/* freed meanwhile: the re-check means nothing */
 		viol.confirmed = !sig2 && v2 == t0;
 		snprintf(viol.saw, sizeof(viol.saw), "after %s, user reads token %#" PRIx64
 			 " from a page BPF allocated with token %#" PRIx64 " and still owns; re-read after "
-			 "MADV_DONTNEED: %#" PRIx64 "%s", what, v, t0, v2, sig2 ? " (faulted)" : "");
+			 "MADV_DONTNEED: %#" PRIx64 "%s; BPF reads %#" PRIx64 "%s", what, v, t0, v2,
+			 sig2 ? " (faulted)" : "", vb, perr ? " (peek failed)" : "");
 		snprintf(viol.classify, sizeof(viol.classify), "contents did not persist across %s: %s%s", what,
 			 !viol.confirmed ? "not explained by a stale PTE"
 			 : viol.pfn_after != viol.pfn_user ? "the user PTE mapped another page than the arena's "
