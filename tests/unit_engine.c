@@ -3,7 +3,8 @@
  * The engine's own logic, without BPF or a kernel bug: quiesce points park
  * every worker and release them, a worker that never parks is reported as
  * the tool's (tool-stuck) and not the kernel's, and the page-state seqlock
- * decides when a read is judged (as_check_contents, as_read_was_stale).
+ * decides when a read is judged (as_check_contents, as_read_was_stale), and
+ * the sweep's watch list lists each page once.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -152,6 +153,36 @@ static void seqlock(void)
 	ASSERT_TRUE(!as_read_was_stale(r, 1, PS_FREE, tok), "re-allocated meanwhile");
 }
 
+/* The sweep's watch list: a page is listed once however often it is
+ * touched or allocated, into the list appends go to; a sweep keeps a page
+ * listed (as_watch_keep) without its flag changing; a full list says so. */
+static void watch(void)
+{
+	struct as_run *r = fake_run(8);
+	struct as_watch *wl = calloc(1, sizeof(*wl) + 2 * 8 * sizeof(wl->idx[0]));
+
+	wl->cap = 8;
+	r->watch = wl;
+	as_touch(r, 3, 1);
+	as_touch(r, 3, 1);
+	as_watch_page(r, 3);
+	as_touch(r, 5, 2);
+	ASSERT_EQ(wl->n[0], 3, "pages 3, 5, 6 listed once each");
+	ASSERT_TRUE(wl->idx[0] == 3 && wl->idx[1] == 5 && wl->idx[2] == 6, "in the order they came");
+	ASSERT_TRUE(atomic_load(&r->pages[3].watched) && !atomic_load(&r->pages[4].watched), "flags");
+	atomic_store(&wl->cur, 1);	/* a sweep took list 0 */
+	as_watch_keep(r, 3);
+	as_watch_page(r, 4);
+	ASSERT_EQ(wl->n[1], 2, "the kept page and a new one go to the other list");
+	ASSERT_TRUE(wl->idx[8] == 3 && wl->idx[9] == 4, "list 1 holds them");
+	atomic_store(&r->pages[3].watched, 0);	/* a sweep dropped it */
+	as_touch(r, 3, 1);
+	ASSERT_EQ(wl->n[1], 3, "a dropped page touched again is listed again");
+	for (uint32_t p = 0; p < 8; p++)
+		as_watch_keep(r, p);
+	ASSERT_TRUE(wl->overflow, "more than the list holds: overflow, for the next sweep to walk the table");
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IONBF, 0);
@@ -159,5 +190,6 @@ int main(void)
 	quiesce();
 	seqlock();
 	stuck();
+	watch();
 	T_DONE();
 }
