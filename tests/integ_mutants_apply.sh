@@ -12,7 +12,13 @@ src=$(bash scripts/ksrc.sh 2>"$TMP/err") || skip "no kernel source: $(tail -1 "$
 t=$TMP/tree
 files=$( { grep -h '^+++ ' findings/fix/0*.patch | awk '{print $2}' | sed 's|^[ab]/||'
 	  python3 tests/kernel/mutate.py files tests/kernel/mutants/*.mut; } | sort -u)
-for f in $files; do mkdir -p "$(dirname "$t/$f")"; cp "$src/$f" "$t/$f"; done
+# files the series creates (its selftest) stay out, whatever the tree holds
+# (tests/selftests/run.sh installs the selftest into it)
+new=$(grep -h -A1 '^--- /dev/null' findings/fix/0*.patch | sed -n 's|^+++ b/||p')
+for f in $files; do
+	grep -qxF "$f" <<<"$new" && continue
+	mkdir -p "$(dirname "$t/$f")"; cp "$src/$f" "$t/$f"
+done
 # build.sh keeps pristine copies: compare, so a tree left edited is noticed
 ver=$(make -s -C "$src" kernelversion)
 pr=$(dirname "$src")/pristine-$ver
