@@ -41,7 +41,7 @@ if grep -q "arena_stress/fault_free:FAIL" "$log"; then
 		grep -qE "subtest_fault_free: page [0-9]+: user reads token 0xa5[0-9a-f]* of a freed allocation, BPF reads 0" "$log"
 	check "$tn: and the script says why it failed" grep -q "this kernel has the fault-vs-free bug" "$log"
 	check "$tn: test_progs' exit code says so (got $rc)" [ $rc -eq 1 ]
-	echo "note: $tn: fault_free fails on $(uname -r), as it must on a kernel with the orphaned-PTE bug"
+	echo "note: $tn: fault_free fails on ${kname:-$(uname -r)}, as it must on a kernel with the orphaned-PTE bug"
 else
 	check "$tn: fault_free passes" grep -q "arena_stress/fault_free:OK" "$log"
 fi
@@ -53,7 +53,7 @@ if grep -q "^#[0-9]* *arena_fault_free:FAIL" "$log" && grep -q "FAIL:racing chil
 elif grep -q "^#[0-9]* *arena_fault_free:FAIL" "$log"; then
 	check "$tn: arena_fault_free's failure carries its evidence" \
 		grep -qE "page [0-9]+: user space reads token 0xa5a5[0-9a-f]* after its free, BPF 0$" "$log"
-	echo "note: $tn: arena_fault_free fails on $(uname -r) too"
+	echo "note: $tn: arena_fault_free fails on ${kname:-$(uname -r)} too"
 else
 	check "$tn: arena_fault_free passes" grep -q "^#[0-9]* *arena_fault_free:OK" "$log"
 fi
@@ -65,6 +65,7 @@ if [ -n "${pkg:-}" ]; then	# needs_vm: no arena here
 	check "linux-source-6.12: both pairs compile in the tree (exit $rc)" [ $rc -eq 0 ]
 	tree=$(bash scripts/ksrc.sh 2>/dev/null) || { fail "no linux-source-7.x tree (scripts/ksrc.sh)"; done_test; }
 	vmpkg=${AS_VM73_KERNEL_PKG:-'linux-image-7.3.*-cloud-amd64'}
+	kname="the VM's $vmpkg"
 	AS_SELFTEST_VM_TIMEOUT=300 AS_SELFTEST_OUT=$TMP/out7 bash tests/selftests/run.sh --tree "$tree" \
 		--vm "pkg:$vmpkg" >"$TMP/log7" 2>&1; rc=$?
 	check "$(basename "$tree"): test_progs ran in the VM (exit $rc)" [ $rc -le 1 -o $rc -eq 11 ]

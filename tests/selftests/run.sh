@@ -227,9 +227,9 @@ if [ -n "$VM" ]; then
 	# 10: the kernel crashed, 11: no result in time, 12: no boot (tests/vm/run.sh)
 	[ $rc -ge 10 ] && echo "selftest: the VM gave no verdict (exit $rc)"
 	[ $rc = 11 ] && echo "selftest: test_progs hung in the VM: threads of it stuck in the kernel (findings/02)?"
-	if grep -q "arena_fault_free:FAIL" "$OUT/test_progs.log"; then
-		echo "selftest: arena_fault_free FAILED on $(basename "${VM#pkg:}"): this kernel has the fault-vs-free"
-		echo "          bug (findings/01 and 02)"
+	if grep -q "fault_free:FAIL\|arena_fault_free:FAIL" "$OUT/test_progs.log"; then
+		echo "selftest: fault_free FAILED on $(basename "${VM#pkg:}"): this kernel has the fault-vs-free bug"
+		echo "          (findings/01 and 02)"
 	fi
 	exit $rc
 fi
