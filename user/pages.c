@@ -60,36 +60,34 @@ void as_watch_unlock(struct as_watch *wl)
 	atomic_store_explicit(&wl->lock, 0, memory_order_release);
 }
 
+/* onto the list appends go to now; the lock held */
+static void watch_append(struct as_watch *wl, uint32_t p)
+{
+	uint32_t c = atomic_load_explicit(&wl->cur, memory_order_relaxed);
+
+	if (wl->n[c] < wl->cap)
+		wl->idx[(size_t)c * wl->cap + wl->n[c]++] = p;
+	else
+		wl->overflow = true;
+}
+
 void as_watch_page(struct as_run *r, uint32_t p)
 {
 	struct as_watch *wl = r->watch;
-	uint32_t c;
 
 	if (!wl)
 		return;
 	as_watch_lock(wl);
-	if (!atomic_exchange(&r->pages[p].watched, 1)) {
-		c = atomic_load_explicit(&wl->cur, memory_order_relaxed);
-		if (wl->n[c] < wl->cap)
-			wl->idx[(size_t)c * wl->cap + wl->n[c]++] = p;
-		else
-			wl->overflow = true;
-	}
+	if (!atomic_exchange(&r->pages[p].watched, 1))
+		watch_append(wl, p);
 	as_watch_unlock(wl);
 }
 
 void as_watch_keep(struct as_run *r, uint32_t p)
 {
-	struct as_watch *wl = r->watch;
-	uint32_t c;
-
-	as_watch_lock(wl);
-	c = atomic_load_explicit(&wl->cur, memory_order_relaxed);
-	if (wl->n[c] < wl->cap)
-		wl->idx[(size_t)c * wl->cap + wl->n[c]++] = p;
-	else
-		wl->overflow = true;
-	as_watch_unlock(wl);
+	as_watch_lock(r->watch);
+	watch_append(r->watch, p);
+	as_watch_unlock(r->watch);
 }
 
 uint32_t as_page_state(const struct as_run *r, uint32_t p)
