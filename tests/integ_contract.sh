@@ -12,7 +12,7 @@ n=$(json "$TMP/c.json" "$s[\"counters\"][\"contract_checks\"]"); check "contract
 check "the kernel refused every one" [ "$(json "$TMP/c.json" "$s['by_kind'].get('contract', 0)")" = 0 ]
 
 $AS -s contract -d 1 --inject contract --json "$TMP/i.json" >"$TMP/out" 2>&1; rc=$?
-check "injected: exit 1 (got $rc)" [ $rc -eq 1 ]
+check "injected: exit 1, or 3 with finding 2 (got $rc)" found_rc $rc "$TMP/i.json"
 check "injected: contract violation reported" [ "$(json "$TMP/i.json" "$s['by_kind'].get('contract', 0) > 0")" = True ]
 # from the JSON (the first of each kind is kept): stdout prints only the first
 # three violations, which finding 1's on this kernel may be

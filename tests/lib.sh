@@ -64,6 +64,10 @@ bad_page_only() {
 	echo "note: the kernel logged Bad page state (findings/02 on a kernel with page checks): exit 3"
 }
 
+# found_rc RC FILE: a run made to find something (an injection) found it:
+# exit 1, or 3 when finding 2's Bad page state came as well
+found_rc() { [ "$1" -eq 1 ] || { [ "$1" -eq 3 ] && bad_page_only "$2"; }; }
+
 # run_ok RC FILE: a run that did its job: 0 clean, 1 divergences found, or 3
 # when its only kernel splats are finding 2's Bad page state
 run_ok() { [ "$1" -eq 0 ] || [ "$1" -eq 1 ] || { [ "$1" -eq 3 ] && bad_page_only "$2"; }; }
