@@ -88,6 +88,7 @@ enum as_ctr {
 	C_RESV_CHECK,		/* refusals checked: reserve over allocated, alloc or user fault over reserved */
 	C_ACCT_SETTLED,		/* accounting mismatches that settled within AS_ACCT_SETTLE_MS (a free the kernel deferred) */
 	C_ALLOC_TOP,		/* allocations ending in the arena's last AS_TOP_PAGES pages (last 1/16 of a small one) */
+	C_UNMAP_RACE,		/* contents checks not judged: another worker's munmap of the arena overlapped the read */
 	C__NR
 };
 extern const char *const as_ctr_name[C__NR];

@@ -558,9 +558,10 @@ int as_check_contents(struct as_worker *w, uint32_t p, const char *what)
 	struct as_page *pg = &r->pages[p];
 	uint32_t s0 = atomic_load(&pg->state), s1;
 	uint64_t t0 = __atomic_load_n(&pg->token, __ATOMIC_SEQ_CST), t1, v = 0;
+	uint32_t m0 = atomic_load(&r->mapgen);	/* odd: a worker has the arena unmapped */
 	int sig;
 
-	if (!ps_allocated(s0) || (s0 & PS_BUSY))
+	if (!ps_allocated(s0) || (s0 & PS_BUSY) || (m0 & 1))
 		return 0;
 	as_touch(r, p, 1);
 	atomic_store_explicit(&w->cur, p, memory_order_relaxed);
@@ -570,6 +571,16 @@ int as_check_contents(struct as_worker *w, uint32_t p, const char *what)
 	s1 = atomic_load_explicit(&pg->state, memory_order_acquire);
 	if (s1 != s0 || t1 != t0 || sig || v == t0)
 		return 0;	/* raced with a free or re-allocation, or intact */
+	if (atomic_load(&r->mapgen) != m0) {
+		/* Another worker began a munmap of the arena meanwhile (as_remap).
+		 * munmap takes the VMA out of the mm's tree before it zaps its
+		 * PTEs; in between, a free's zap_pages() cannot find the VMA (it
+		 * re-resolves it with find_vma()), so the page it frees stays
+		 * mapped there until the munmap's own zap, and this process's
+		 * reads may still see it.  Racing one's own munmap: not judged. */
+		w->ctr[C_UNMAP_RACE]++;
+		return 0;
+	}
 	{
 		struct as_violation viol = {.kind = V_COHERENCE, .pgoff = p};
 		uint64_t v2 = 0, vb;
@@ -584,6 +595,10 @@ int as_check_contents(struct as_worker *w, uint32_t p, const char *what)
 		vb = as_peek_word(r, p, AS_OFF_TOKEN, &perr);
 		if (atomic_load(&pg->state) != s0 || __atomic_load_n(&pg->token, __ATOMIC_SEQ_CST) != t0)
 			return 0;	/* freed meanwhile: the re-check means nothing */
+		if (atomic_load(&r->mapgen) != m0) {	/* the re-check raced a munmap (above) */
+			w->ctr[C_UNMAP_RACE]++;
+			return 0;
+		}
 		viol.confirmed = !sig2 && v2 == t0;
 		snprintf(viol.saw, sizeof(viol.saw), "after %s, user reads token %#" PRIx64
 			 " from a page BPF allocated with token %#" PRIx64 " and still owns; re-read after "

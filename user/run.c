@@ -33,7 +33,7 @@ const char *const as_ctr_name[C__NR] = {
 	[C_FREE_DEFERRED] = "free_deferred", [C_DEFERRED_LATE] = "deferred_late",
 	[C_ALLOC_NS] = "alloc_nosleep", [C_ALLOC_NS_FAIL] = "alloc_nosleep_fail",
 	[C_RESERVE] = "reserve", [C_RESV_CHECK] = "reserve_checks", [C_ACCT_SETTLED] = "acct_settled",
-	[C_ALLOC_TOP] = "alloc_top",
+	[C_ALLOC_TOP] = "alloc_top", [C_UNMAP_RACE] = "unmap_race",
 };
 
 _Atomic bool as_interrupted;
