@@ -3,7 +3,8 @@
  * The engine's own logic, without BPF or a kernel bug: quiesce points park
  * every worker and release them, a worker that never parks is reported as
  * the tool's (tool-stuck) and not the kernel's, and the page-state seqlock
- * decides when a read is judged (as_check_contents, as_read_was_stale), and
+ * decides when a read is judged (as_check_contents, as_read_was_stale; not
+ * while another worker has the arena unmapped), and
  * the sweep's watch list lists each page once.
  */
 #include <errno.h>
@@ -138,6 +139,10 @@ static void seqlock(void)
 	ASSERT_EQ(rep.nviol, 0, "still nothing reported");
 	atomic_store(&r->pages[1].state, 1);
 	*word = tok ^ 1;
+	atomic_store(&r->mapgen, 1);	/* another worker is inside as_remap() */
+	ASSERT_EQ(as_check_contents(&w, 1, "unit"), 0, "a read while the arena is being unmapped is not judged");
+	ASSERT_EQ(rep.nviol, 0, "nor reported");
+	atomic_store(&r->mapgen, 2);	/* mapped again */
 	ASSERT_EQ(as_check_contents(&w, 1, "unit"), 1, "a stable allocation that reads another token is judged");
 	ASSERT_EQ(rep.by_kind[V_COHERENCE], 1, "as a coherence violation");
 	ASSERT_TRUE(!rep.v[0].confirmed, "an anonymous page is no stale PTE: not confirmed");
