@@ -14,7 +14,7 @@ n=$(json "$TMP/m.json" "$s[\"counters\"][\"alloc\"]"); check "BPF allocations ($
 n=$(json "$TMP/m.json" "$s[\"counters\"][\"sweep\"]"); check "sweeps ($n)" [ "$n" -ge 3 ]
 kinds=$(json "$TMP/m.json" "' '.join(sorted($s['by_kind']))")
 check "only divergence kinds ($kinds)" grep -qxE "($FINDING_KINDS| )*" <<<"$kinds"
-grep -qw kernel-splat <<<"$kinds" && check "its only kernel splats are finding 2's Bad page state" bad_page_only "$TMP/m.json"
+splats_ok "$kinds" "$TMP/m.json"
 check "every kept coherence violation is confirmed by a fresh fault" \
 	[ "$(json "$TMP/m.json" "all(v['confirmed'] for v in $s['violations'] if v['kind'] == 'coherence')")" = True ]
 kb=$(json "$TMP/m.json" "$s['memcg_delta_kb']")

@@ -64,6 +64,13 @@ bad_page_only() {
 	echo "note: the kernel logged Bad page state (findings/02 on a kernel with page checks): exit 3"
 }
 
+# splats_ok KINDS FILE: if the run reported kernel splats, they are all
+# finding 2's Bad page state (checked)
+splats_ok() {
+	grep -qw kernel-splat <<<"$1" || return 0
+	check "its only kernel splats are finding 2's Bad page state" bad_page_only "$2"
+}
+
 # found_rc RC FILE: a run made to find something (an injection) found it:
 # exit 1, or 3 when finding 2's Bad page state came as well
 found_rc() { [ "$1" -eq 1 ] || { [ "$1" -eq 3 ] && bad_page_only "$2"; }; }
@@ -98,7 +105,7 @@ kpath_checks() {
 	# rarely from O_DIRECT on 6.18; reported, not failed on
 	check "only divergence kinds of the orphaned-PTE bug ($kinds)" \
 		grep -qxE "($FINDING_KINDS|unreachable-page| )*" <<<"$kinds"
-	grep -qw kernel-splat <<<"$kinds" && check "its only kernel splats are finding 2's Bad page state" bad_page_only "$f"
+	splats_ok "$kinds" "$f"
 	grep -q unreachable-page <<<"$kinds" && echo "note: unreachable-page seen: $(json "$f" \
 		"[v['saw'] for v in $s['violations'] if v['kind'] == 'unreachable-page'][:1]")"
 	check "every kept divergence is confirmed, or says why it could not be" \

@@ -552,6 +552,22 @@ int as_free_span_deferred(struct as_worker *w, uint32_t idx, uint32_t n)
 	return as_have_deferred(w->run) ? free_span(w, idx, n, true) : -EOPNOTSUPP;
 }
 
+/*
+ * Did another worker begin a munmap of the arena (as_remap) since mapgen read
+ * m0?  munmap takes the VMA out of the mm's tree before it zaps its PTEs; in
+ * between, a free's zap_pages() cannot find the VMA (it re-resolves it with
+ * find_vma()), so the page it frees stays mapped there until the munmap's own
+ * zap, and this process's reads may still see it.  Racing one's own munmap:
+ * not judged, counted.
+ */
+static bool unmap_raced(struct as_worker *w, uint32_t m0)
+{
+	if (atomic_load(&w->run->mapgen) == m0)
+		return false;
+	w->ctr[C_UNMAP_RACE]++;
+	return true;
+}
+
 int as_check_contents(struct as_worker *w, uint32_t p, const char *what)
 {
 	struct as_run *r = w->run;
@@ -571,16 +587,8 @@ int as_check_contents(struct as_worker *w, uint32_t p, const char *what)
 	s1 = atomic_load_explicit(&pg->state, memory_order_acquire);
 	if (s1 != s0 || t1 != t0 || sig || v == t0)
 		return 0;	/* raced with a free or re-allocation, or intact */
-	if (atomic_load(&r->mapgen) != m0) {
-		/* Another worker began a munmap of the arena meanwhile (as_remap).
-		 * munmap takes the VMA out of the mm's tree before it zaps its
-		 * PTEs; in between, a free's zap_pages() cannot find the VMA (it
-		 * re-resolves it with find_vma()), so the page it frees stays
-		 * mapped there until the munmap's own zap, and this process's
-		 * reads may still see it.  Racing one's own munmap: not judged. */
-		w->ctr[C_UNMAP_RACE]++;
+	if (unmap_raced(w, m0))
 		return 0;
-	}
 	{
 		struct as_violation viol = {.kind = V_COHERENCE, .pgoff = p};
 		uint64_t v2 = 0, vb;
@@ -595,10 +603,8 @@ int as_check_contents(struct as_worker *w, uint32_t p, const char *what)
 		vb = as_peek_word(r, p, AS_OFF_TOKEN, &perr);
 		if (atomic_load(&pg->state) != s0 || __atomic_load_n(&pg->token, __ATOMIC_SEQ_CST) != t0)
 			return 0;	/* freed meanwhile: the re-check means nothing */
-		if (atomic_load(&r->mapgen) != m0) {	/* the re-check raced a munmap (above) */
-			w->ctr[C_UNMAP_RACE]++;
+		if (unmap_raced(w, m0))	/* the re-check too */
 			return 0;
-		}
 		viol.confirmed = !sig2 && v2 == t0;
 		snprintf(viol.saw, sizeof(viol.saw), "after %s, user reads token %#" PRIx64
 			 " from a page BPF allocated with token %#" PRIx64 " and still owns; re-read after "
