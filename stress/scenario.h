@@ -32,6 +32,9 @@ struct as_scenario {
 	bool unsafe;		/* may crash a kernel: host runs need --unsafe */
 	uint32_t arena_flags;	/* extra map flags, e.g. BPF_F_SEGV_ON_FAULT */
 	bool reserves;		/* uses as_reserve*(): the engine loads the reservation program */
+	/* non-NULL: the kernel allocates pages of its own in this arena, which
+	 * no page table knows (why): the accounting oracle is off */
+	const char *kernel_pages;
 	/* 0 when this kernel supports the scenario, else fills why */
 	int (*probe)(const struct as_opts *o, char *why, size_t len);
 	/* before any worker starts: 0, or -errno (the run then fails) */
@@ -89,6 +92,8 @@ enum as_ctr {
 	C_ACCT_SETTLED,		/* accounting mismatches that settled within AS_ACCT_SETTLE_MS (a free the kernel deferred) */
 	C_ALLOC_TOP,		/* allocations ending in the arena's last AS_TOP_PAGES pages (last 1/16 of a small one) */
 	C_UNMAP_RACE,		/* contents checks not judged: another worker's munmap of the arena overlapped the read */
+	C_SCRATCH,		/* 7.x: scratch page installs seen through BPF (stress/scratch.c) */
+	C_SCRATCH_ALLOC,	/* ... allocations at an address where the scratch page was installed */
 	C__NR
 };
 extern const char *const as_ctr_name[C__NR];

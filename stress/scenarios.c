@@ -16,7 +16,8 @@
 	X(reserve)           \
 	X(reuse)             \
 	X(teardown)          \
-	X(dofork)
+	X(dofork)           \
+	X(scratch)
 
 #define DECLARE(n) extern const struct as_scenario as_sc_##n;
 #define ENTRY(n) &as_sc_##n,

@@ -17,7 +17,8 @@ open(t + '/stress/peek.c', 'w').write(code)
 row = re.search(r'the row `(X\(\w+\))`', sec).group(1)
 p = t + '/stress/scenarios.c'
 s = open(p).read()
-s = s.replace('\tX(dofork)\n', '\tX(dofork)         \\\n\t' + row + '\n')
+# after the table's last row (the one without a continuation backslash)
+s = re.sub(r'\t(X\(\w+\))\n', lambda m: '\t' + m.group(1) + ' \\\n\t' + row + '\n', s, count=1)
 open(p, 'w').write(s)
 PY
 build() { make -s -C "$t" arena-stress OUT=build >"$TMP/build" 2>&1 || { cat "$TMP/build"; return 1; }; }

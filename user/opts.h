@@ -49,6 +49,7 @@ struct as_opts {
 #define AS_INJ_PIN (1U << 11)	/* a write through an old pin is made to reach the new page */
 #define AS_INJ_ACCT (1U << 12)	/* the accounting oracle counts one page more than allocated */
 #define AS_INJ_RESV (1U << 13)	/* reserve: a reservation is released behind the table before an allocation over it */
+#define AS_INJ_SCRATCH (1U << 14)	/* scratch: one write through the scratch page the scenario does not record */
 };
 
 /*

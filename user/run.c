@@ -34,6 +34,7 @@ const char *const as_ctr_name[C__NR] = {
 	[C_ALLOC_NS] = "alloc_nosleep", [C_ALLOC_NS_FAIL] = "alloc_nosleep_fail",
 	[C_RESERVE] = "reserve", [C_RESV_CHECK] = "reserve_checks", [C_ACCT_SETTLED] = "acct_settled",
 	[C_ALLOC_TOP] = "alloc_top", [C_UNMAP_RACE] = "unmap_race",
+	[C_SCRATCH] = "scratch", [C_SCRATCH_ALLOC] = "scratch_alloc",
 };
 
 _Atomic bool as_interrupted;
@@ -151,6 +152,10 @@ static void acct_probe(struct as_run *r)
 	struct as_op op = {.op = AS_OP_ALLOC, .pgoff = AS_ANY_PGOFF, .cnt = 1, .gen = 0};
 	long long before = as_map_memlock(r->a.map_fd), during;
 
+	if (r->sc->kernel_pages) {
+		snprintf(r->rep->acct_why, sizeof(r->rep->acct_why), "%s", r->sc->kernel_pages);
+		return;
+	}
 	if (as_bpf_op(r, &op)) {
 		snprintf(r->rep->acct_why, sizeof(r->rep->acct_why), "the probe allocation failed");
 		return;

@@ -119,14 +119,14 @@ chmod +x "$root/init"
 # ---- boot ----
 # TCG by default: the KVM of the machines here cannot run stock kernels.
 # Where KVM works: AS_VM_ACCEL=kvm.
-accel=${AS_VM_ACCEL:-tcg}
+accel=${AS_VM_ACCEL:-tcg}	# AS_VM_SMP: vCPUs (2)
 console=$work/console
 start=$(date +%s)
 # no_timer_check: a starved TCG guest otherwise can fail its IO-APIC timer
 # check and panic at boot.  A kernel that dies before /init says nothing
 # about the arena: try once more.
 for attempt in 1 2; do
-	timeout -k 5 "$TIMEOUT" qemu-system-x86_64 -accel "$accel" -cpu max -smp 2 -m 2G -nographic -no-reboot \
+	timeout -k 5 "$TIMEOUT" qemu-system-x86_64 -accel "$accel" -cpu max -smp "${AS_VM_SMP:-2}" -m 2G -nographic -no-reboot \
 		-kernel "$KERNEL" -initrd "$work/initrd" \
 		-append "console=ttyS0 panic=-1 rdinit=/init loglevel=4 no_timer_check" >"$console" 2>&1 </dev/null
 	qrc=$?

@@ -1,0 +1,276 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * scratch: the 7.x arena's scratch page, installed by the kernel itself.
+ *
+ * When kernel code touches an unallocated arena address for a BPF program
+ * and has no exception fixup, 7.x's bpf_arena_handle_page_fault() maps the
+ * arena's one shared scratch page there instead of oopsing.  A JIT-ed BPF
+ * access never gets there (the exception table fixes it up first); in 7.3 a
+ * sched_ext kfunc with an __arena argument does.  So the lead worker loads a
+ * do-nothing cid-form sched_ext scheduler (bpf/scratch.bpf.c: it moves no
+ * task) whose ops.init_cids() hands scx_bpf_cid_override() a shard table at
+ * an unallocated page, attaches it and detaches it again: each attach
+ * scratches one page.  Then, while the churn workers allocate and free all
+ * over the arena:
+ *   - through a reserved scratched page (a "window": nothing can be
+ *     allocated there) BPF reads the marker word it wrote through the
+ *     scratch page last time, and writes a new one.  Only this scenario
+ *     writes to the scratch page, so the old word must be the last marker: a
+ *     scratch page that was freed or handed out again reads otherwise
+ *     (reported as token: BPF's view lost what it wrote).  The read-back of
+ *     the new marker shows the scratch page is installed there;
+ *   - a user read of a window must fault: user space never maps the
+ *     scratch page (contract);
+ *   - at an unreserved scratched page (it reads the marker) the worker
+ *     allocates: the zero-on-alloc oracle judges the new page, whose oracle
+ *     half holds the marker if the allocation left the scratch PTE behind
+ *     (dirty-alloc); the churn workers' kernel-chosen allocations land on
+ *     such pages too;
+ *   - windows are released by freeing them: a free over a scratched
+ *     address must not give the scratch page back to the allocator (else the
+ *     next window check sees the marker gone).
+ * Loading a scheduler is intrusive and the path is new: opt-in (--unsafe).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include "scenario.h"
+#include "scratch.h"
+#include "scratch.skel.h"
+
+#define WINDOWS 4	/* reserved scratched pages held at once */
+#define SCX_STATE "/sys/kernel/sched_ext/state"
+
+static struct scratch_bpf *skel;	/* loaded in setup, destroyed by the lead */
+static uint64_t mark;			/* the scratch page's word at AS_SCRATCH_MARK_OFF: only we write it */
+static bool opt_no_alloc;		/* --scratch-no-alloc */
+
+static int read_line(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return -errno;
+	if (!fgets(buf, len, f))
+		buf[0] = 0;
+	fclose(f);
+	buf[strcspn(buf, "\n")] = 0;
+	return 0;
+}
+
+static int scratch_probe(const struct as_opts *o, char *why, size_t len)
+{
+	struct btf *btf;
+	char state[64];
+	bool ops, kf;
+
+	if (as_probe_reserve(o, why, len))
+		return -1;
+	btf = btf__load_vmlinux_btf();
+	ops = btf && btf__find_by_name_kind(btf, "sched_ext_ops_cid", BTF_KIND_STRUCT) >= 0;
+	kf = btf && btf__find_by_name_kind(btf, "scx_bpf_cid_override", BTF_KIND_FUNC) >= 0;
+	btf__free(btf);
+	if (!ops || !kf) {
+		snprintf(why, len, "this kernel has no cid-form sched_ext (sched_ext_ops_cid, scx_bpf_cid_override "
+			 "in BTF): only a sched_ext kfunc with an __arena argument installs the scratch page (7.3+, "
+			 "CONFIG_SCHED_CLASS_EXT)");
+		return -1;
+	}
+	if (read_line(SCX_STATE, state, sizeof(state)) || strcmp(state, "disabled")) {
+		snprintf(why, len, "a sched_ext scheduler is loaded (" SCX_STATE ": %s): this scenario loads its own",
+			 state);
+		return -1;
+	}
+	return 0;
+}
+
+/* nr_cpu_ids: the last possible CPU + 1 */
+static uint32_t nr_cpu_ids(void)
+{
+	char buf[256], *p;
+
+	if (read_line("/sys/devices/system/cpu/possible", buf, sizeof(buf)) || !buf[0])
+		return 0;
+	p = buf + strlen(buf);
+	while (p > buf && p[-1] >= '0' && p[-1] <= '9')
+		p--;
+	return (uint32_t)strtoul(p, NULL, 10) + 1;
+}
+
+static int scratch_setup(struct as_run *r)
+{
+	const struct as_arena *a = as_arena(r);
+	int err;
+
+	skel = scratch_bpf__open();
+	if (!skel)
+		return -errno;
+	skel->rodata->as_ubase = (uint64_t)(uintptr_t)a->base;
+	err = bpf_map__reuse_fd(skel->maps.arena, a->map_fd);
+	if (!err)
+		err = scratch_bpf__load(skel);
+	if (err) {
+		as_note(r, "scratch: loading the scheduler failed (%s)", strerror(-err));
+		scratch_bpf__destroy(skel);
+		skel = NULL;
+		return err;
+	}
+	skel->bss->trig.nr_cpu_ids = nr_cpu_ids();
+	mark = 0;
+	return 0;
+}
+
+static int rw(uint32_t p, bool write, uint64_t val, struct as_scratch_rw *op)
+{
+	*op = (struct as_scratch_rw){.pgoff = p, .off = AS_SCRATCH_MARK_OFF, .write = write, .val = val};
+	/* a syscall program writes its context back to ctx_in */
+	LIBBPF_OPTS(bpf_test_run_opts, t, .ctx_in = op, .ctx_size_in = sizeof(*op));
+
+	return bpf_prog_test_run_opts(bpf_program__fd(skel->progs.as_scratch_rw), &t) ? -errno : 0;
+}
+
+/* Attach and detach the scheduler: its ops.init_cids() makes the kernel
+ * copy a shard table from page p.  0, or -errno (the run then stops). */
+static int trigger(struct as_worker *w, uint32_t p)
+{
+	uint64_t called = skel->bss->trig.called;
+	struct bpf_link *l;
+
+	skel->bss->trig.target_pgoff = p;
+	l = bpf_map__attach_struct_ops(skel->maps.as_scratch_ops);
+	if (!l)
+		return -errno;
+	bpf_link__destroy(l);
+	return skel->bss->trig.called != called ? 0 : -ENOENT;
+}
+
+/* a page neither allocated nor owned: -1 when none was found quickly */
+static int64_t pick_free(struct as_worker *w)
+{
+	const struct as_run *r = as_run_of(w);
+	uint32_t n = as_arena(r)->npages;
+
+	for (int i = 0; i < 16; i++) {
+		uint32_t p = as_rand_below(w, n);
+		bool mine = false;
+
+		for (uint32_t k = 0; k < as_nowned(w); k++) {
+			struct as_span s = as_owned(w, k);
+
+			mine |= p >= s.pgoff && p < s.pgoff + s.cnt;
+		}
+		if (!mine && !as_page_allocated(r, p))
+			return p;
+	}
+	return -1;
+}
+
+static int owned_idx(const struct as_worker *w, uint32_t p)
+{
+	for (uint32_t k = 0; k < as_nowned(w); k++)
+		if (as_owned(w, k).pgoff == p)
+			return (int)k;
+	return -1;
+}
+
+/* The window check at reserved page p, just scratched. */
+static void window(struct as_worker *w, uint32_t p)
+{
+	struct as_run *r = as_run_of(w);
+	const struct as_arena *a = as_arena(r);
+	uint64_t next = 0x5c7a7c0000000000ULL | (as_rand(w) & 0xffffffffffULL), v;
+	struct as_scratch_rw op;
+	int sig;
+
+	if (rw(p, true, next, &op))
+		return;
+	if (op.now != next) {	/* not installed: the kernel copied without a fault, or recovery is off */
+		as_note(r, "scratch: page %u read back %#" PRIx64 " after the trigger: the scratch page was not "
+			"installed there", p, (uint64_t)op.now);
+		return;
+	}
+	as_count(w, C_SCRATCH, 1);
+	if (op.old != mark)
+		as_report_v(r, V_TOKEN, p, "the scratch page changed under a scratched address: only this scenario "
+			    "writes to it (the kernel freed it or handed it out again)",
+			    "BPF read %#" PRIx64 " through the scratch page at page %u, where it last wrote %#" PRIx64
+			    "%s", (uint64_t)op.old, p, mark, as_injected(r, AS_INJ_SCRATCH) ? " [injected]" : "");
+	mark = next;
+	as_touch(r, p, 1);	/* the post-free oracle samples its PTE when the window is freed */
+	sig = as_guarded_read((volatile uint64_t *)(as_page_addr(a, p) + AS_SCRATCH_MARK_OFF), &v);
+	as_count(w, C_CHECK, 1);
+	if (!sig)
+		as_contract(r, p, "a user read of page %u, reserved and scratched, succeeded and read %#" PRIx64
+			    " (the scratch page holds %#" PRIx64 "): user space must never map the scratch page",
+			    p, v, mark);
+	if (as_injected(r, AS_INJ_SCRATCH) && as_counter(w, C_SCRATCH) == 2)
+		rw(p, true, mark ^ 1, &op);	/* test: a write the next check does not expect */
+}
+
+static void scratch_lead(struct as_worker *w)
+{
+	struct as_run *r = as_run_of(w);
+	uint32_t ncpu = skel->bss->trig.nr_cpu_ids, ident;
+	int err;
+
+	if (!ncpu || ncpu > AS_SCRATCH_MAX_CPUS || as_alloc(w, AS_ANY_PGOFF, 1)) {
+		as_note(r, "scratch: no cpu->cid table (%u CPUs, at most %u; or no page for it)", ncpu,
+			AS_SCRATCH_MAX_CPUS);
+		as_stop(r);
+		goto out;
+	}
+	ident = as_owned(w, 0).pgoff;
+	skel->bss->trig.ident_pgoff = ident;
+	for (uint32_t c = 0; c < ncpu; c += 2)
+		as_uwrite(w, ident, AS_SCRATCH_IDENT_OFF + c * 4, c | (uint64_t)(c + 1) << 32);
+	while (as_continue(w)) {
+		int64_t p = pick_free(w);
+		bool reserved = opt_no_alloc || as_rand_below(w, 2);
+		struct as_scratch_rw op;
+
+		if (p < 0 || (reserved && as_reserve(w, (uint32_t)p, 1)))
+			continue;
+		err = trigger(w, (uint32_t)p);
+		if (err) {
+			as_note(r, "scratch: attaching the scheduler failed (%s): stopped", strerror(-err));
+			as_stop(r);
+			break;
+		}
+		if (reserved) {
+			window(w, (uint32_t)p);
+		} else if (!rw((uint32_t)p, false, 0, &op) && op.now == mark && mark &&
+			   !as_alloc(w, (uint32_t)p, 1)) {
+			as_count(w, C_SCRATCH_ALLOC, 1);	/* scratched: allocated over it */
+		}
+		while (as_nowned(w) > WINDOWS + 1) {	/* free the oldest but the table's page */
+			int k = owned_idx(w, ident) == 0 ? 1 : 0;
+
+			as_free_span(w, (uint32_t)k, as_owned(w, (uint32_t)k).cnt);
+		}
+		as_nap(w);
+	}
+out:
+	while (as_nowned(w))	/* leave the arena empty */
+		as_free_span(w, 0, as_owned(w, 0).cnt);
+	scratch_bpf__destroy(skel);
+	skel = NULL;
+}
+
+static const struct as_optdef opts[] = {
+	AS_SOPT_FLAG("scratch-no-alloc", opt_no_alloc, 0,
+		     "only reserved windows: never allocate over a scratched address"),
+	{0},
+};
+
+const struct as_scenario as_sc_scratch = {
+	.name = "scratch", .unsafe = true, .reserves = true,
+	.kernel_pages = "sched_ext takes pages of its scheduler's arena for its own pool at each enable (kept until the arena dies)",
+	.summary = "7.x: the kernel installs the arena's scratch page (through a do-nothing sched_ext scheduler); "
+		   "it must keep what BPF wrote, never reach user space, vanish under an allocation, survive a free",
+	.probe = scratch_probe, .setup = scratch_setup, .lead = scratch_lead, .opts = opts,
+};
