@@ -2,15 +2,16 @@
 # The 7.x scratch page (scenario scratch) on Debian's 7.3.4 cloud kernel in a
 # one-vCPU VM.  The kernel installs the scratch page only for a sched_ext
 # kfunc with an __arena argument, so the scenario attaches and detaches a
-# do-nothing cid-form scheduler; with two TCG vCPUs the first enable that got
-# through oopsed (int3 in update_rq_clock, 2 of 2 runs), one vCPU never did.
+# do-nothing cid-form scheduler.  With two TCG vCPUs this kernel oopsed at the
+# first enable that went through (int3 in update_rq_clock, 3 of 3 runs;
+# findings/observations), with one it never did.
 #   - windows only (--scratch-no-alloc): the scratch page is installed and
 #     seen through BPF, keeps what BPF wrote, user reads of it fault: clean;
 #   - --inject scratch: one write the scenario does not record is reported
 #     (token, [injected]), and only it;
 #   - with allocations over scratched pages: on 7.3.4 as shipped a fresh
-#     page reads the scratch page's marker (findings/06: x86 does not flush
-#     the replaced scratch PTE from the TLB).
+#     page reads the scratch page (findings/06: x86 does not flush the
+#     replaced scratch PTE from the TLB).
 . "$(dirname "$0")/lib.sh"
 needs_vm
 pkg=${AS_VM73_KERNEL_PKG:-'linux-image-7.3.*-cloud-amd64'}
@@ -41,7 +42,9 @@ check "--inject scratch: marked injected" grep -q "through the scratch page at p
 vm "allocations over scratched pages"
 n=$(json "$TMP/vm.json" "$q['counters']['scratch_alloc']")
 check "allocations over scratched pages ($n)" [ "$n" -gt 5 ]
-check "a fresh page over a scratched address reads the scratch page's marker (findings/06)" \
-	[ "$(json "$TMP/vm.json" "any(v['kind'] == 'dirty-alloc' and 'offset 1024 = 0x5c7a7c' in v['saw'] for v in $q['violations'])")" = True ]
+# what the scratch page holds: the scenario's marker at 1024, or the token an
+# allocation over another scratched page wrote there at 0
+check "a fresh page over a scratched address reads the scratch page (findings/06)" \
+	[ "$(json "$TMP/vm.json" "any(v['kind'] == 'dirty-alloc' and ('offset 1024 = 0x5c7a7c' in v['saw'] or 'offset 0 = 0xa5' in v['saw']) for v in $q['violations'])")" = True ]
 echo "note: $(json "$TMP/vm.json" "d['kernel']") scratch with allocations: $kinds"
 done_test

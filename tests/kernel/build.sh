@@ -1,8 +1,9 @@
 #!/bin/bash
 # Build the small VM kernels of the mutation harness from Debian's newest
-# linux-source-7.x: tinyconfig + base.config (+ debug.config with --debug).
+# linux-source-7.x: tinyconfig + base.config (+ debug.config with --debug,
+# scx.config with --scx).
 #
-# usage: tests/kernel/build.sh [--debug] VARIANT...
+# usage: tests/kernel/build.sh [--debug] [--scx] VARIANT...
 #   asis          the source as Debian ships it
 #   fixed         + findings/fix/0*.patch (the project's fix): the clean base
 #   NAME          + tests/kernel/mutants/NAME.mut over the fixed source
@@ -20,8 +21,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 CACHE=${AS_VM_CACHE:-$HOME/.cache/arena-stress}
 OUT=$CACHE/kernels
-debug=
+debug= scx=
 [ "${1:-}" = --debug ] && { debug=1; shift; }
+[ "${1:-}" = --scx ] && { scx=1; shift; }	# + scx.config: sched_ext and ORC (the scratch scenario)
 [ $# -gt 0 ] || { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 missing=
 for t in gcc make flex bison bc pahole cpio python3; do command -v $t >/dev/null || missing="$missing $t"; done
@@ -33,7 +35,7 @@ src=$(bash "$top/scripts/ksrc.sh" ${AS_KSRC_PKG:+"$AS_KSRC_PKG"})
 ver=$(make -s -C "$src" kernelversion)
 series=$top/findings/fix
 case $ver in 7.*) ;; *) series=$top/findings/fix/${ver%.*} ;; esac	# 6.12.x: the backport
-cfgname=small${debug:+-debug}
+cfgname=small${debug:+-debug}${scx:+-scx}
 b=$(dirname "$src")/build-$ver-$cfgname
 pristine=$(dirname "$src")/pristine-$ver
 mkdir -p "$OUT" "$pristine"
@@ -57,16 +59,20 @@ restore() {
 }
 
 if [ ! -f "$b/.config" ] || [ "$here/base.config" -nt "$b/.config" ] ||
-   { [ -n "$debug" ] && [ "$here/debug.config" -nt "$b/.config" ]; }; then
+   { [ -n "$debug" ] && [ "$here/debug.config" -nt "$b/.config" ]; } ||
+   { [ -n "$scx" ] && [ "$here/scx.config" -nt "$b/.config" ]; }; then
 	mkdir -p "$b"
 	mk tinyconfig >/dev/null
 	frags=("$here/base.config")
 	[ -n "$debug" ] && frags+=("$here/debug.config")
+	[ -n "$scx" ] && frags+=("$here/scx.config")
 	(cd "$src" && scripts/kconfig/merge_config.sh -m -O "$b" "$b/.config" "${frags[@]}" >/dev/null)
 	mk olddefconfig >/dev/null
 	# every line of the fragments must have survived (a dependency missing
 	# would silently drop an option the tool needs)
-	bad=$(grep -h '^CONFIG_' "${frags[@]}" | while IFS== read -r k v; do
+	# (a later fragment's line overrides an earlier one's)
+	bad=$(grep -h '^CONFIG_' "${frags[@]}" | awk -F= '{v[$1] = $2} END {for (k in v) print k "=" v[k]}' |
+	      while IFS== read -r k v; do
 		if [ "$v" = n ]; then if grep -q "^$k=" "$b/.config"; then echo "$k"; fi
 		elif ! grep -qx "$k=$v" "$b/.config"; then echo "$k=$v"; fi; done)
 	[ -z "$bad" ] || { echo "kbuild: olddefconfig dropped:" $bad >&2; rm -f "$b/.config"; exit 2; }
