@@ -11,8 +11,8 @@
 # Builds an initramfs (busybox-static, ./arena-stress-static, an /init that
 # mounts proc, sys, devtmpfs, debugfs and bpffs, runs arena-stress with the
 # given arguments, prints its output, JSON report and kernel log, and powers
-# off), boots it with qemu (-accel tcg; AS_VM_ACCEL=kvm where KVM works) under a hard
-# timeout.  --plain runs another static PROGRAM instead, as /its-own-name
+# off), boots it with qemu (-accel tcg; AS_VM_ACCEL=kvm where KVM works; 2 vCPUs,
+# AS_VM_SMP=N for another count) under a hard timeout.  --plain runs another static PROGRAM instead, as /its-own-name
 # ARGS (no --json: test_progs, say, which takes a '-' in its name for a
 # flavour directory).  Exit code: arena-stress's own (0 1 2 3 4), or
 #   10 the kernel panicked / oopsed before arena-stress finished
@@ -119,7 +119,7 @@ chmod +x "$root/init"
 # ---- boot ----
 # TCG by default: the KVM of the machines here cannot run stock kernels.
 # Where KVM works: AS_VM_ACCEL=kvm.
-accel=${AS_VM_ACCEL:-tcg}	# AS_VM_SMP: vCPUs (2)
+accel=${AS_VM_ACCEL:-tcg}
 console=$work/console
 start=$(date +%s)
 # no_timer_check: a starved TCG guest otherwise can fail its IO-APIC timer
