@@ -69,7 +69,8 @@ $(OUT)/%.o: %.c | $(SKELS)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(DEPFLAGS) -c $< -o $@
 
 # The --repro templates (repro/), embedded as C strings.
-REPRO_FILES := repro/repro.bpf.c repro/orphan.c repro/dofork.c repro/reserve.bpf.c repro/reserve.c repro/Makefile
+REPRO_FILES := repro/repro.bpf.c repro/orphan.c repro/dofork.c repro/reserve.bpf.c repro/reserve.c \
+	       repro/scratch.bpf.c repro/scratch.c repro/Makefile
 $(OUT)/repro_tmpl.h: $(REPRO_FILES) scripts/embed.sh
 	@mkdir -p $(OUT)
 	$(call msg,EMBED,$@)

@@ -5,7 +5,8 @@
 # that fix plus finding 6's candidate fix, ctl-scratch-tlb-flush).  Debian's
 # kernel on one vCPU (on two it oopsed at the first scheduler enable: finding
 # 6, "Two vCPUs"), the small ones on two.  SECS guest seconds a run, RUNS runs
-# of each.  Not part of make check (kernel builds).
+# of each, and finding 6's reproducer (repro/scratch.c) once after each run.
+# Not part of make check (kernel builds).
 #
 # usage: findings/scratch-runs.sh [SECS [RUNS]]      (default 10 2)
 set -u
@@ -18,6 +19,12 @@ trap 'rm -rf "$work"' EXIT
 cp arena-stress-static "$work/bin"
 export AS_VM_BIN=$work/bin
 bash tests/kernel/build.sh --scx asis fixed ctl-scratch-tlb-flush >"$work/images" || exit 2
+# finding 6's stand-alone reproducer (repro/scratch.*), static for the VM
+mkdir -p "$work/repro"
+cp repro/Makefile "$work/repro/" && cp repro/scratch.bpf.c "$work/repro/repro.bpf.c" &&
+	cp repro/scratch.c "$work/repro/repro.c" && make -s -C "$work/repro" repro.skel.h >/dev/null &&
+	${CC:-cc} -O2 -static -I"$work/repro" -o "$work/repro/repro" "$work/repro/repro.c" \
+		-lbpf -lelf -lz -lzstd -lpthread 2>/dev/null || { echo "scratch-runs: the reproducer does not build" >&2; exit 2; }
 
 # one run: VCPUS KERNEL-ARG TAG ARGS... -> a few lines of the results file
 run() {
@@ -48,16 +55,29 @@ for k, saw in sorted(first.items()):
 PY
 }
 
+# the reproducer once on a kernel: VCPUS KERNEL-ARG TAG -> one line
+repro() {
+	local smp=$1 karg=$2 tag=$3
+	# shellcheck disable=SC2086
+	AS_VM_SMP=$smp bash tests/vm/run.sh --plain "$work/repro/repro" $karg --timeout 120 \
+		--console-out "$work/$tag.repro.console" -- >"$work/$tag.repro.out" 2>&1
+	printf '%-34s %-28s %s\n' "$tag ($smp vCPU)" "repro/scratch.c" \
+		"$(grep -m1 -E '^(REPRODUCED|not reproduced|repro:)' "$work/$tag.repro.out" || echo 'no result')"
+	grep -A3 '^REPRODUCED' "$work/$tag.repro.out" | tail -n +2 | sed 's/^/    /'
+}
+
 {
 	echo "# findings/scratch-runs.sh $SECS $RUNS, $(date -u +%F): scenario scratch, --pages 1024, $SECS s, TCG"
 	echo "# binary of $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . || echo ' (+ uncommitted changes)')"
 	for i in $(seq 1 "$RUNS"); do
 		run 1 "--kernel-pkg linux-image-7.3.*-cloud-amd64" "debian-7.3.4-cloud.$i"
 		run 1 "--kernel-pkg linux-image-7.3.*-cloud-amd64" "debian-7.3.4-cloud.$i" --scratch-no-alloc
+		repro 1 "--kernel-pkg linux-image-7.3.*-cloud-amd64" "debian-7.3.4-cloud.$i"
 	done
 	while read -r variant img; do
 		for i in $(seq 1 "$RUNS"); do
 			run 2 "--kernel $img" "small-scx-$variant.$i"
+			repro 2 "--kernel $img" "small-scx-$variant.$i"
 		done
 	done <"$work/images"
 } | tee "$OUTF"

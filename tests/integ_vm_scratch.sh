@@ -11,7 +11,9 @@
 #     (token, [injected]), and only it;
 #   - with allocations over scratched pages: on 7.3.4 as shipped a fresh
 #     page reads the scratch page (findings/06: x86 does not flush the
-#     replaced scratch PTE from the TLB).
+#     replaced scratch PTE from the TLB);
+#   - finding 6's stand-alone reproducer (repro/scratch.*) builds and
+#     reproduces it there.
 . "$(dirname "$0")/lib.sh"
 needs_vm
 pkg=${AS_VM73_KERNEL_PKG:-'linux-image-7.3.*-cloud-amd64'}
@@ -47,4 +49,21 @@ check "allocations over scratched pages ($n)" [ "$n" -gt 5 ]
 check "a fresh page over a scratched address reads the scratch page (findings/06)" \
 	[ "$(json "$TMP/vm.json" "any(v['kind'] == 'dirty-alloc' and ('offset 1024 = 0x5c7a7c' in v['saw'] or 'offset 0 = 0xa5' in v['saw']) for v in $q['violations'])")" = True ]
 echo "note: $(json "$TMP/vm.json" "d['kernel']") scratch with allocations: $kinds"
+
+# finding 6's stand-alone reproducer: repro/scratch.*, what --repro writes for it
+r=$TMP/repro
+mkdir -p "$r"
+cp repro/Makefile "$r/" && cp repro/scratch.bpf.c "$r/repro.bpf.c" && cp repro/scratch.c "$r/repro.c"
+build_repro() {
+	make -s -C "$r" repro.skel.h >"$TMP/build" 2>&1 &&
+	${CC:-cc} -O2 -static -I"$r" -o "$r/repro" "$r/repro.c" -lbpf -lelf -lz -lzstd -lpthread >>"$TMP/build" 2>&1 ||
+	{ cat "$TMP/build"; return 1; }
+}
+check "the reproducer builds (static, for the VM)" build_repro
+if [ -x "$r/repro" ]; then
+	bash tests/vm/run.sh --plain "$r/repro" --kernel-pkg "$pkg" --timeout 120 --console-out "$TMP/console" -- \
+		>"$TMP/out" 2>&1
+	check "the reproducer reproduces finding 6 on $pkg" grep -q "^REPRODUCED: page" "$TMP/out"
+	grep -A3 "^REPRODUCED" "$TMP/out" | sed 's/^/note: /'
+fi
 done_test

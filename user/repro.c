@@ -54,8 +54,24 @@ static const struct tmpl reserve = {
 	as_tmpl_reserve_bpf_c, "reserve, allocate and read one arena page",
 };
 
+static const struct tmpl scratch = {
+	"x86: an allocation over a scratched arena address keeps the scratch page in the TLB",
+	as_tmpl_scratch_c,
+	"A do-nothing cid-form sched_ext scheduler (it moves no task) makes the\n"
+	"kernel install the arena's scratch page at an unallocated page; user space\n"
+	"detaches it again.  Then, in one BPF run, BPF writes a marker through the\n"
+	"scratch page, reads it back (into the CPU's TLB), allocates the page and\n"
+	"reads it again: a fresh page must read 0.  When BPF reads the marker, the\n"
+	"evidence is printed, with what user space reads there.  Needs a 7.3+ kernel\n"
+	"with sched_ext (and ORC on x86) and no other scheduler loaded.\n",
+	as_tmpl_scratch_bpf_c, "the sched_ext scheduler, and allocate, free and probe one arena page",
+};
+
 static const struct tmpl *pick(const struct as_report *rep, const struct as_violation *v)
 {
+	if (!strcmp(rep->scenario, "scratch"))	/* finding 6's symptoms; the window check has no reproducer yet */
+		return v->kind == V_DIRTY_ALLOC || (v->kind == V_TOKEN && strstr(v->saw, "BPF reads token"))
+		       ? &scratch : NULL;
 	if (!strcmp(rep->scenario, "dofork") && (v->kind == V_STALE_FREE || v->kind == V_CONTRACT))
 		return &dofork;
 	if (!strcmp(rep->scenario, "reserve") && v->kind == V_CONTRACT && strstr(v->saw, "holds reserved, succeeded"))
