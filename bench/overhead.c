@@ -10,8 +10,12 @@
  * WRITE from an arena page (the engine adds the kernel-path oracle), and on
  * 7.x the non-sleepable allocation and the deferred free (done: the raw loop
  * waits until BPF reads the page as gone, the engine until the free worker's
- * run has finished, through its fentry/fexit).
- * usage: overhead [seconds-per-measurement] [repeats]
+ * run has finished, through its fentry/fexit); and where the kernel has
+ * cid-form sched_ext, the scratch page's install (stress/scratch.c's
+ * window: reserve, attach + detach the scheduler, BPF write + read back, a
+ * user read that must fault, free), against the scratch scenario itself.
+ * usage: overhead [seconds-per-measurement] [repeats] [only: a substring of
+ * the primitive's name]
  */
 #include <errno.h>
 #include <pthread.h>
@@ -27,19 +31,24 @@
 #include "engine.h"
 #include "report.h"
 #include "arena_stress.skel.h"
+#include "scratch.h"
+#include "scratch.skel.h"
+#include "scenarios.h"
 
 static double secs = 2.0;
 
 /* ---- raw loops ---- */
 
-enum { K_ALLOC, K_FAULT, K_REMAP, K_URING_IN, K_URING_OUT, K_RESERVE, K_NOSLEEP, K_DEFERRED, K__NR };
+enum { K_ALLOC, K_FAULT, K_REMAP, K_URING_IN, K_URING_OUT, K_RESERVE, K_NOSLEEP, K_DEFERRED, K_SCRATCH, K__NR };
 static const char *const what[K__NR] = {
 	"BPF alloc+free (1 page)", "user fault (MADV_DONTNEED + load)", "munmap + mmap + first touch",
 	"io_uring READ into the arena (8 B)", "io_uring WRITE from the arena (8 B)",
 	"BPF reserve+release (1 page)", "BPF nosleep alloc+free (1 page)", "BPF alloc+deferred free, done",
+	"scratch page install (sched_ext)",
 };
 static bool have_reserve;	/* BTF has bpf_arena_reserve_pages */
 static bool have_nosleep;	/* BTF has bpf_arena_free_pages_non_sleepable (7.x) */
+static bool have_scx;		/* the scratch scenario's probe passes */
 
 
 static double raw_other(struct arena_stress_bpf *s, int kind, char *base)
@@ -86,6 +95,48 @@ static int raw_op(int fd, struct as_op *o)
 	return bpf_prog_test_run_opts(fd, &t) ?: (int)o->ret;
 }
 
+/* the scratch page installed at the arena's last page, as the scenario's window does it */
+static double raw_scratch(struct arena_stress_bpf *s, char *base)
+{
+	struct scratch_bpf *x = scratch_bpf__open();
+	int fd = bpf_program__fd(s->progs.as_do_op), rfd = bpf_program__fd(s->progs.as_do_reserve);
+	uint32_t top = 1023, ncpu = (uint32_t)libbpf_num_possible_cpus();
+	uint64_t n = 0, t0, end, v;
+	struct as_op o = {.op = AS_OP_ALLOC, .pgoff = 0, .cnt = 1};
+
+	x->rodata->as_ubase = (uint64_t)(uintptr_t)base;
+	if (bpf_map__reuse_fd(x->maps.arena, bpf_map__fd(s->maps.arena)) || scratch_bpf__load(x) ||
+	    raw_op(fd, &o))
+		exit(2);
+	x->bss->trig.nr_cpu_ids = ncpu;
+	x->bss->trig.ident_pgoff = 0;
+	x->bss->trig.target_pgoff = top;
+	for (uint32_t c = 0; c < ncpu && c < AS_SCRATCH_MAX_CPUS; c++)
+		((int32_t *)(base + AS_SCRATCH_IDENT_OFF))[c] = (int32_t)c;
+	t0 = as_now_ns();
+	end = t0 + (uint64_t)(secs * 1e9);
+	do {
+		struct as_scratch_rw rw = {.pgoff = top, .off = AS_SCRATCH_MARK_OFF, .write = 1, .val = n + 1};
+		LIBBPF_OPTS(bpf_test_run_opts, t, .ctx_in = &rw, .ctx_size_in = sizeof(rw));
+		struct bpf_link *l;
+
+		o = (struct as_op){.op = AS_OP_RESERVE, .pgoff = top, .cnt = 1};
+		raw_op(rfd, &o);
+		l = bpf_map__attach_struct_ops(x->maps.as_scratch_ops);
+		if (!l)
+			exit(2);
+		bpf_link__destroy(l);
+		bpf_prog_test_run_opts(bpf_program__fd(x->progs.as_scratch_rw), &t);
+		n += rw.now == rw.val;
+		as_guarded_read((volatile uint64_t *)(base + (size_t)top * 4096 + AS_SCRATCH_MARK_OFF), &v);
+		o = (struct as_op){.op = AS_OP_FREE, .pgoff = top, .cnt = 1};
+		raw_op(fd, &o);
+	} while (as_now_ns() < end);
+	scratch_bpf__destroy(x);
+	arena_stress_bpf__destroy(s);
+	return n / ((as_now_ns() - t0) / 1e9);
+}
+
 static double raw_once(int fault)
 {
 	struct arena_stress_bpf *s = arena_stress_bpf__open();
@@ -94,14 +145,16 @@ static double raw_once(int fault)
 	char *base;
 	int fd;
 
-	bpf_map__set_max_entries(s->maps.arena, 64);
-	bpf_map__set_map_flags(s->maps.arena, BPF_F_MMAPABLE | BPF_F_SEGV_ON_FAULT);
+	bpf_map__set_max_entries(s->maps.arena, fault == K_SCRATCH ? 1024 : 64);
+	bpf_map__set_map_flags(s->maps.arena, BPF_F_MMAPABLE | (fault == K_SCRATCH ? 0 : BPF_F_SEGV_ON_FAULT));
 	bpf_program__set_autoload(s->progs.as_do_op_nosleep, fault == K_NOSLEEP || fault == K_DEFERRED);
-	bpf_program__set_autoload(s->progs.as_do_reserve, fault == K_RESERVE);
+	bpf_program__set_autoload(s->progs.as_do_reserve, fault == K_RESERVE || fault == K_SCRATCH);
 	if (arena_stress_bpf__load(s))
 		exit(2);
 	fd = bpf_program__fd(s->progs.as_do_op);
 	base = bpf_map__initial_value(s->maps.arena, &(size_t){0});
+	if (fault == K_SCRATCH)
+		return raw_scratch(s, base);
 	if (fault != K_ALLOC && fault != K_RESERVE && fault != K_NOSLEEP && fault != K_DEFERRED) {
 		o = (struct as_op){.op = AS_OP_ALLOC, .pgoff = 1, .cnt = 1};
 		raw_op(fd, &o);
@@ -288,22 +341,32 @@ static double engine(int fault)
 		{.name = "bench-reserve", .arena_flags = BPF_F_SEGV_ON_FAULT, .reserves = true, .lead = reserve_worker},
 		{.name = "bench-nosleep", .arena_flags = BPF_F_SEGV_ON_FAULT, .bpf = nosleep_worker},
 		{.name = "bench-deferred", .arena_flags = BPF_F_SEGV_ON_FAULT, .bpf = deferred_worker},
+		{0},	/* K_SCRATCH: the scratch scenario itself, windows only */
 	};
 	static const enum as_ctr metric[K__NR] = {C_ALLOC, C_UREAD, C_REMAP, C_KOP, C_KOP, C_RESERVE,
-						  C_ALLOC_NS, C_FREE_DEFERRED};
+						  C_ALLOC_NS, C_FREE_DEFERRED, C_SCRATCH};
+	const struct as_scenario *run = &sc[fault];
 	static struct as_report rep;
 	struct as_opts o;
 	char why[256];
 
 	as_opts_defaults(&o);
+	if (fault == K_SCRATCH) {	/* its option sets the scenario's own flag */
+		char *argv[] = {"overhead", "--scratch-no-alloc", NULL};
+
+		if (as_parse_opts(2, argv, &o, why, sizeof(why)))
+			exit(2);
+		o.pages = 1024;
+		run = as_find_scenario("scratch");
+	}
 	o.affinity = AS_AFF_SPREAD;	/* worker 0 on CPU 0 */
 	/* optional tracing, not part of the engine; but a deferred free is
 	 * known done only through it (README, "The 7.x arena") */
 	o.no_coverage = fault != K_DEFERRED;
 	o.bpf_threads = fault == K_ALLOC || fault == K_NOSLEEP || fault == K_DEFERRED;	/* no churn under the user-side primitives */
 	o.user_threads = 0;
-	as_report_init(&rep, sc[fault].name, 1);
-	if (as_run_scenario(&sc[fault], &o, 1, secs, &rep, why, sizeof(why)) || rep.nviol) {
+	as_report_init(&rep, run->name, 1);
+	if (as_run_scenario(run, &o, 1, secs, &rep, why, sizeof(why)) || rep.nviol) {
 		fprintf(stderr, "overhead: engine run failed: %s (%lu violations)\n", why, (unsigned long)rep.nviol);
 		exit(2);
 	}
@@ -343,12 +406,25 @@ int main(int argc, char **argv)
 		have_nosleep = btf && btf__find_by_name_kind(btf, "bpf_arena_free_pages_non_sleepable",
 							     BTF_KIND_FUNC) >= 0;
 		btf__free(btf);
+		{
+			struct as_opts o;
+			char why[256];
+
+			as_opts_defaults(&o);
+			have_scx = !as_find_scenario("scratch")->probe(&o, why, sizeof(why));
+		}
 	}
 	for (int f = 0; f < K__NR; f++) {
 		double r[64], e[64], ov[64];
 
 		if (f == K_RESERVE && !have_reserve) {
 			printf("%-36s (this kernel has no bpf_arena_reserve_pages)\n", what[f]);
+			continue;
+		}
+		if (argc > 3 && !strstr(what[f], argv[3]))
+			continue;
+		if (f == K_SCRATCH && !have_scx) {
+			printf("%-36s (this kernel has no cid-form sched_ext, or a scheduler is loaded)\n", what[f]);
 			continue;
 		}
 		if ((f == K_NOSLEEP || f == K_DEFERRED) && !have_nosleep) {
