@@ -136,7 +136,7 @@ static int rw(uint32_t p, bool write, uint64_t val, struct as_scratch_rw *op)
 
 /* Attach and detach the scheduler: its ops.init_cids() makes the kernel
  * copy a shard table from page p.  0, or -errno (the run then stops). */
-static int trigger(struct as_worker *w, uint32_t p)
+static int trigger(uint32_t p)
 {
 	uint64_t called = skel->bss->trig.called;
 	struct bpf_link *l;
@@ -235,7 +235,7 @@ static void scratch_lead(struct as_worker *w)
 
 		if (p < 0 || (reserved && as_reserve(w, (uint32_t)p, 1)))
 			continue;
-		err = trigger(w, (uint32_t)p);
+		err = trigger((uint32_t)p);
 		if (err) {
 			as_note(r, "scratch: attaching the scheduler failed (%s): stopped", strerror(-err));
 			as_stop(r);
