@@ -232,33 +232,36 @@ static void run_isolated(const struct as_scenario *sc, const struct as_opts *o, 
 		}
 		if (as_now_ns() > deadline) {
 			bool reported = atomic_load(&rep->reported);
-			bool stuck = reported || stuck_thread(pid, wchan, sizeof(wchan)) > 0;
 
-			if (stuck) {
-				/* stuck in the kernel for good: a thread in D state (finding
-				 * 2's page lock), and mmap_lock waiters behind it; after its
-				 * report only the arena's unmap and exit were left */
+			/* the kernel's hang only when a thread of it is in
+			 * uninterruptible sleep, in the kernel, for good (finding
+			 * 2's page lock, and mmap_lock waiters behind it) */
+			if (stuck_thread(pid, wchan, sizeof(wchan)) > 0) {
 				struct as_violation v = {.kind = V_HANG, .t_ns = (uint64_t)(dur * 1e9)};
 
-				snprintf(v.saw, sizeof(v.saw), "the scenario process never finished: %s%s%s, %.0f s after "
-					 "its end; left behind as pid %d", reported ? "stuck in the kernel while tearing "
-					 "the arena down" : "a thread of it is in uninterruptible sleep in the kernel",
-					 reported ? "" : " at ", reported ? "" : wchan, 30.0, pid);
+				snprintf(v.saw, sizeof(v.saw), "the scenario process never finished: a thread of it is in "
+					 "uninterruptible sleep in the kernel at %s%s, %.0f s after its end; left behind as "
+					 "pid %d", wchan, reported ? " (after its report: tearing the arena down)" : "",
+					 30.0, pid);
 				snprintf(v.classify, sizeof(v.classify), "a task stuck in the kernel for good (read "
 					 "/proc/%d/task/*/stack); %s", pid, reported ? "the leak oracle could not run"
 					 : "counters are those of its last progress line, and the final sweep and leak "
 					   "oracle could not run");
 				as_report_add(rep, &v);
 				as_report_print_violation(stdout, rep, &v);
+				break;
 			}
-			/* its verdicts stand once reported, or when the kernel wedged
-			 * it (a finding, with the counters of its last progress line,
-			 * if it got to one); else it is the tool's failure */
-			if (!stuck) {
-				rep->status = AS_FAILED;
-				snprintf(rep->why, sizeof(rep->why), "scenario process did not finish %.0f s after its "
-					 "end (stuck in the kernel?); left behind as pid %d", 30.0, pid);
-			}
+			/* stuck in user space: the tool's own failure, whatever it
+			 * reported (its verdicts stand); it can be killed */
+			kill(pid, SIGKILL);
+			for (int i = 0; i < 200 && waitpid(pid, &status, WNOHANG) != pid; i++)
+				usleep(10000);
+			if (rep->memcg_dir[0])
+				rmdir(rep->memcg_dir);
+			rep->status = AS_FAILED;
+			snprintf(rep->why, sizeof(rep->why), "scenario process did not finish %.0f s after its end%s, "
+				 "with no thread stuck in the kernel: the tool's failure (killed)", 30.0,
+				 reported ? " (after its report)" : "");
 			break;
 		}
 		usleep(10000);
