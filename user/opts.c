@@ -304,8 +304,7 @@ static void long_error(const char *arg, const struct as_optdef *const *tab, int 
 		snprintf(err, len, "unknown option '%s' (see --help)", arg);
 }
 
-/* What the user typed may hold a newline: an error stays one line. */
-static void one_line(char *s)
+void as_one_line(char *s)
 {
 	for (; *s; s++)
 		if ((unsigned char)*s < 0x20 || *s == 0x7f)
@@ -319,7 +318,7 @@ int as_parse_opts(int argc, char **argv, struct as_opts *o, char *err, size_t le
 	int rc = parse(argc, argv, o, err, len);
 
 	if (rc)
-		one_line(err);
+		as_one_line(err);
 	return rc;
 }
 

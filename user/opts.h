@@ -103,4 +103,7 @@ void as_opts_defaults(struct as_opts *o);
  * of what the user typed shown as '?'), naming the option as written. */
 int as_parse_opts(int argc, char **argv, struct as_opts *o, char *err, size_t len);
 void as_usage(FILE *f);
+/* What the user typed may hold a newline: control characters of s become
+ * '?', so that an error quoting it stays one line. */
+void as_one_line(char *s);
 #endif
