@@ -102,6 +102,34 @@ int main(void)
 	ASSERT_EQ(parse(&o, err, "--io-wq-munmap", NULL, NULL), 0, "--io-wq-munmap");
 	bad("--io-wq-munmap=1", NULL, "--io-wq-munmap");
 
+	/* --version; long options named as written: a value given to a flag,
+	 * an ambiguous prefix (with its candidates), a unique prefix taken */
+	ASSERT_EQ(parse(&o, err, "--version", NULL, NULL), 0, "--version");
+	ASSERT_TRUE(o.version, "--version set");
+	ASSERT_EQ(parse(&o, err, "-V", NULL, NULL), 0, "-V");
+	ASSERT_TRUE(o.version, "-V set");
+	bad("--verbose=3", NULL, "option --verbose takes no value (got '--verbose=3')");
+	bad("--help=x", NULL, "option --help takes no value");
+	bad("--verb=2", NULL, "option --verbose takes no value (got '--verb=2')");
+	bad("--s", NULL, "ambiguous option '--s' (could be --scenario, --seed, --sweep-ms, --stop-on-violation");
+	bad("--ver", NULL, "ambiguous option '--ver' (could be --verbose, --version)");
+	bad("--s=1", NULL, "ambiguous option '--s'");
+	ASSERT_EQ(parse(&o, err, "--verb", "--dur", "2"), 0, "unique prefixes");
+	ASSERT_TRUE(o.verbose == 1 && o.duration == 2, "and what they name");
+	bad("-v", "-Zx", "unknown option '-Z'");
+	bad("--unsafe", "-Zx", "unknown option '-Z'");
+	/* one line, whatever the value holds */
+	bad("--pages", "1\n2", "'1?2'");	/* bad() also checks it is one line */
+	bad("--no-such\nthing", NULL, "'--no-such?thing'");
+	/* empty scenario names, however they come */
+	bad("--scenario", ",", "empty scenario name in ','");
+	bad("-s", "fault-free,,madvise", "empty scenario name in 'fault-free,,madvise'");
+	bad("-s", "fault-free,", "empty scenario name");
+	bad("-s", ",fault-free", "empty scenario name");
+	ASSERT_EQ(parse(&o, err, "-s", "a,b", "-s" ), AS_EXIT_USAGE, "-s with no value");
+	ASSERT_EQ(parse(&o, err, "-s", "a,b,c", NULL), 0, "three names");
+	ASSERT_TRUE(o.nscen == 3 && !strcmp(o.scen[2], "c"), "split on ','");
+
 	/* out of range or malformed: option, value, what the error must name */
 	static const char *const cases[][3] = {
 		{"--pages", "3", "--pages"}, {"--pages", "1048577", "--pages"}, {"--pages", "12x", "--pages"},

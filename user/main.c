@@ -33,7 +33,52 @@ static int libbpf_print(enum libbpf_print_level lvl, const char *fmt, va_list ap
 	return verbose ? vfprintf(stderr, fmt, ap) : 0;
 }
 
-/* Can this machine run arena scenarios at all?  0, or fills why. */
+#define VM_HINT "run it in a VM instead: tests/vm/run.sh -- ARGS (see README)"
+
+/* Why root is refused an arena map (EPERM): what of this process says so,
+ * else what else can refuse it.  kernel.unprivileged_bpf_disabled is not
+ * it: it only applies without CAP_BPF/CAP_SYS_ADMIN. */
+static void eperm_as_root(char *buf, size_t len)
+{
+	char line[256], lockdown[128] = "";
+	unsigned long long capeff = ~0ULL;
+	int seccomp = 0;
+	bool userns = false;
+	FILE *f;
+
+	if ((f = fopen("/proc/self/status", "r"))) {
+		while (fgets(line, sizeof(line), f)) {
+			sscanf(line, "CapEff: %llx", &capeff);
+			sscanf(line, "Seccomp: %d", &seccomp);
+		}
+		fclose(f);
+	}
+	if ((f = fopen("/proc/self/uid_map", "r"))) {
+		unsigned long a, b, n;
+
+		userns = fscanf(f, "%lu %lu %lu", &a, &b, &n) == 3 && !(a == 0 && b == 0 && n == 4294967295UL);
+		fclose(f);
+	}
+	if ((f = fopen("/sys/kernel/security/lockdown", "r"))) {
+		if (fgets(line, sizeof(line), f) && !strstr(line, "[none]"))
+			snprintf(lockdown, sizeof(lockdown), "%.*s", (int)strcspn(line, "\n"), line);
+		fclose(f);
+	}
+	if (seccomp)
+		snprintf(buf, len, "a seccomp filter is on this process (Seccomp: %d in /proc/self/status)", seccomp);
+	else if (userns)
+		snprintf(buf, len, "root of a user namespace is not root of the machine (a container)");
+	else if (!(capeff & (1ULL << 39)) || !(capeff & (1ULL << 21)))	/* CAP_BPF, CAP_SYS_ADMIN */
+		snprintf(buf, len, "this root lacks CAP_BPF or CAP_SYS_ADMIN (CapEff %#llx)", capeff);
+	else if (lockdown[0])
+		snprintf(buf, len, "kernel lockdown is on (%s) or an LSM policy refuses it", lockdown);
+	else
+		snprintf(buf, len, "not seccomp, capabilities or a user namespace: an LSM policy (BPF LSM, "
+			 "SELinux), kernel lockdown or the kernel's build refuses it; "
+			 "kernel.unprivileged_bpf_disabled does not apply to root");
+}
+
+/* Can this machine run arena scenarios at all?  0, or fills why (one line). */
 static int env_check(char *why, size_t len)
 {
 	struct btf *btf;
@@ -46,13 +91,15 @@ static int env_check(char *why, size_t len)
 	}
 	btf = btf__load_vmlinux_btf();
 	if (!btf) {
-		snprintf(why, len, "kernel BTF not available (/sys/kernel/btf/vmlinux): needs CONFIG_DEBUG_INFO_BTF");
+		snprintf(why, len, "kernel BTF not available (/sys/kernel/btf/vmlinux): needs CONFIG_DEBUG_INFO_BTF; "
+			 VM_HINT);
 		return -1;
 	}
 	if (btf__find_by_name_kind(btf, "bpf_arena_alloc_pages", BTF_KIND_FUNC) < 0 ||
 	    btf__find_by_name_kind(btf, "bpf_arena_free_pages", BTF_KIND_FUNC) < 0) {
 		btf__free(btf);
-		snprintf(why, len, "kernel has no bpf_arena_alloc_pages/free_pages kfuncs (BPF arena needs Linux 6.9+)");
+		snprintf(why, len, "kernel has no bpf_arena_alloc_pages/free_pages kfuncs (BPF arena needs Linux 6.9+); "
+			 VM_HINT);
 		return -1;
 	}
 	btf__free(btf);
@@ -60,10 +107,15 @@ static int env_check(char *why, size_t len)
 	fd = bpf_map_create(BPF_MAP_TYPE_ARENA, "as_probe", 0, 0, 1, &mo);
 	if (fd < 0) {
 		int e = errno;
+		char cause[320] = "";
 
-		snprintf(why, len, "cannot create a BPF arena map: %s%s", strerror(e),
-			 e == EPERM ? " (unprivileged BPF, lockdown or a seccomp/LSM policy?)"
-			 : e == EINVAL ? " (kernel without BPF_MAP_TYPE_ARENA; needs Linux 6.9+ and CONFIG_BPF_SYSCALL, MMU)" : "");
+		if (e == EPERM)
+			eperm_as_root(cause, sizeof(cause));
+		else if (e == EINVAL)
+			snprintf(cause, sizeof(cause), "kernel without BPF_MAP_TYPE_ARENA; needs Linux 6.9+ and "
+				 "CONFIG_BPF_SYSCALL, MMU");
+		snprintf(why, len, "cannot create a BPF arena map: %s%s%s%s; " VM_HINT, strerror(e),
+			 cause[0] ? " (" : "", cause, cause[0] ? ")" : "");
 		return -1;
 	}
 	close(fd);
@@ -232,33 +284,36 @@ static void run_isolated(const struct as_scenario *sc, const struct as_opts *o, 
 		}
 		if (as_now_ns() > deadline) {
 			bool reported = atomic_load(&rep->reported);
-			bool stuck = reported || stuck_thread(pid, wchan, sizeof(wchan)) > 0;
 
-			if (stuck) {
-				/* stuck in the kernel for good: a thread in D state (finding
-				 * 2's page lock), and mmap_lock waiters behind it; after its
-				 * report only the arena's unmap and exit were left */
+			/* the kernel's hang only when a thread of it is in
+			 * uninterruptible sleep, in the kernel, for good (finding
+			 * 2's page lock, and mmap_lock waiters behind it) */
+			if (stuck_thread(pid, wchan, sizeof(wchan)) > 0) {
 				struct as_violation v = {.kind = V_HANG, .t_ns = (uint64_t)(dur * 1e9)};
 
-				snprintf(v.saw, sizeof(v.saw), "the scenario process never finished: %s%s%s, %.0f s after "
-					 "its end; left behind as pid %d", reported ? "stuck in the kernel while tearing "
-					 "the arena down" : "a thread of it is in uninterruptible sleep in the kernel",
-					 reported ? "" : " at ", reported ? "" : wchan, 30.0, pid);
+				snprintf(v.saw, sizeof(v.saw), "the scenario process never finished: a thread of it is in "
+					 "uninterruptible sleep in the kernel at %s%s, %.0f s after its end; left behind as "
+					 "pid %d", wchan, reported ? " (after its report: tearing the arena down)" : "",
+					 30.0, pid);
 				snprintf(v.classify, sizeof(v.classify), "a task stuck in the kernel for good (read "
 					 "/proc/%d/task/*/stack); %s", pid, reported ? "the leak oracle could not run"
 					 : "counters are those of its last progress line, and the final sweep and leak "
 					   "oracle could not run");
 				as_report_add(rep, &v);
 				as_report_print_violation(stdout, rep, &v);
+				break;
 			}
-			/* its verdicts stand once reported, or when the kernel wedged
-			 * it (a finding, with the counters of its last progress line,
-			 * if it got to one); else it is the tool's failure */
-			if (!stuck) {
-				rep->status = AS_FAILED;
-				snprintf(rep->why, sizeof(rep->why), "scenario process did not finish %.0f s after its "
-					 "end (stuck in the kernel?); left behind as pid %d", 30.0, pid);
-			}
+			/* stuck in user space: the tool's own failure, whatever it
+			 * reported (its verdicts stand); it can be killed */
+			kill(pid, SIGKILL);
+			for (int i = 0; i < 200 && waitpid(pid, &status, WNOHANG) != pid; i++)
+				usleep(10000);
+			if (rep->memcg_dir[0])
+				rmdir(rep->memcg_dir);
+			rep->status = AS_FAILED;
+			snprintf(rep->why, sizeof(rep->why), "scenario process did not finish %.0f s after its end%s, "
+				 "with no thread stuck in the kernel: the tool's failure (killed)", 30.0,
+				 reported ? " (after its report)" : "");
 			break;
 		}
 		usleep(10000);
@@ -266,28 +321,114 @@ static void run_isolated(const struct as_scenario *sc, const struct as_opts *o, 
 	child_pid = 0;
 }
 
-/* The outputs the run will write, checked before it starts: a bad path is
- * a usage error now, not after the whole run.  0, or fills err. */
-static int open_outputs(const struct as_opts *o, FILE **json, char *err, size_t len)
+/* An error, on one line whatever it quotes: "arena-stress: ..." on stderr. */
+static void say(const char *fmt, ...)
 {
-	*json = NULL;
+	char buf[1280];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	as_one_line(buf);
+	fprintf(stderr, "arena-stress: %s\n", buf);
+}
+
+/* The outputs the run will write, checked before it starts: a bad path is
+ * a usage error now, not after the whole run, and nothing is created,
+ * truncated or removed by the check.  0, or fills err. */
+static int open_outputs(const struct as_opts *o, struct as_out *json, char *err, size_t len)
+{
+	char e[512];
+
+	memset(json, 0, sizeof(*json));
+	json->fd = -1;
 	if (o->json && !strcmp(o->json, "-")) {
 		/* stdout carries only the JSON: the human report goes to stderr */
 		int fd = dup(STDOUT_FILENO);
 
-		if (fd < 0 || dup2(STDERR_FILENO, STDOUT_FILENO) < 0 || !(*json = fdopen(fd, "w"))) {
+		if (fd < 0 || dup2(STDERR_FILENO, STDOUT_FILENO) < 0) {
 			snprintf(err, len, "--json -: %s", strerror(errno));
 			return -1;
 		}
-	} else if (o->json && !(*json = fopen(o->json, "w"))) {
-		snprintf(err, len, "cannot write --json %s: %s", o->json, strerror(errno));
+		json->how = AS_OUT_FD;
+		json->fd = fd;
+	} else if (o->json && as_out_open(json, o->json, e, sizeof(e))) {
+		snprintf(err, len, "cannot write --json %s", e);
 		return -1;
 	}
-	if (o->repro && ((mkdir(o->repro, 0755) && errno != EEXIST) || access(o->repro, W_OK))) {
-		snprintf(err, len, "cannot write --repro %s: %s", o->repro, strerror(errno));
+	if (o->repro && as_repro_check(o->repro, o->json && strcmp(o->json, "-") ? o->json : NULL, e, sizeof(e))) {
+		snprintf(err, len, "--repro %s", e);
+		as_out_close(json);
 		return -1;
 	}
 	return 0;
+}
+
+/* The last line: the verdict the exit code says, and what failed beside it. */
+static void result_line(const struct as_report *reps, int n, int code)
+{
+	char failed[256] = "";
+	size_t k = 0;
+
+	for (int i = 0; i < n && code != AS_EXIT_USAGE; i++)
+		if (reps[i].status == AS_FAILED && k < sizeof(failed))
+			k += snprintf(failed + k, sizeof(failed) - k, "%s%s", k ? ", " : "; failed: ", reps[i].scenario);
+	printf("result: %s%s (exit %d)\n", code == 0 ? "clean" : code == 1 ? "VIOLATIONS FOUND"
+	       : code == 3 ? "KERNEL SPLAT" : code == 4 ? "nothing ran" : "error", failed, code);
+}
+
+/*
+ * The end of every run, an early failure included: the reproducer, the JSON
+ * report (whole, or not at all), the exit code.  Returns the exit code.
+ */
+static int finish(const struct as_opts *o, struct as_report *reps, int nrep, struct as_out *json,
+		  const char *kernel)
+{
+	bool out_failed = false;
+	char err[512];
+	int code = as_exit_code(reps, nrep, false);
+
+	if (o->repro && code != AS_EXIT_USAGE) {
+		const struct as_report *hit = NULL;
+
+		for (int i = 0; i < nrep && !hit; i++)
+			if (reps[i].nkept)
+				hit = &reps[i];
+		if (!hit) {
+			printf("repro: no violation, no reproducer written\n");
+		} else if (as_repro_write(o->repro, hit, &hit->v[0], kernel, err, sizeof(err))) {
+			say("--repro: %s", err);
+			out_failed = true;
+		} else {
+			printf("repro: %s violation of %s written to %s/ (README.md says what it shows): "
+			       "make -C %s && sudo %s/repro\n", as_vkind_name[hit->v[0].kind], hit->scenario,
+			       o->repro, o->repro, o->repro);
+		}
+	}
+	code = as_exit_code(reps, nrep, out_failed);
+	if (json->how != AS_OUT_NONE) {
+		char *buf = NULL;
+		size_t n = 0;
+		FILE *f = open_memstream(&buf, &n);
+		int bad = !f;
+
+		if (f) {
+			bad |= as_report_json(f, reps, nrep, kernel, code);
+			bad |= fclose(f);
+		}
+		if (bad)
+			snprintf(err, sizeof(err), "%s", strerror(errno));
+		if (bad || as_out_write(json, buf, n, err, sizeof(err))) {
+			say("cannot write --json %s: %s", o->json, err);
+			code = as_exit_code(reps, nrep, true);
+		}
+		free(buf);
+		as_out_close(json);
+	}
+	/* last, so that it always agrees with the exit code */
+	result_line(reps, nrep, code);
+	return code;
 }
 
 int main(int argc, char **argv)
@@ -295,19 +436,23 @@ int main(int argc, char **argv)
 	struct as_report *reps;
 	const struct as_scenario *run[AS_MAX_SCEN];
 	struct as_opts o;
-	char err[512], why[512], envwhy[512] = "";
+	char err[1024], why[512], envwhy[1024] = "";
 	int nrun = 0, nrep = 0, code, i, runnable = 0;
-	FILE *json;
+	struct as_out json;
 	bool env_ok;
 	struct utsname un;
 
 	code = as_parse_opts(argc, argv, &o, err, sizeof(err));
 	if (code) {
-		fprintf(stderr, "arena-stress: %s\n", err);
+		say("%s", err);
 		return code;
 	}
 	if (o.help) {
 		as_usage(stdout);
+		return 0;
+	}
+	if (o.version) {
+		printf("arena-stress %s\n", AS_VERSION);
 		return 0;
 	}
 	verbose = o.verbose;
@@ -319,7 +464,7 @@ int main(int argc, char **argv)
 		const struct as_scenario *sc = as_find_scenario(o.scen[i]);
 
 		if (!sc) {
-			fprintf(stderr, "arena-stress: unknown scenario '%s' for --scenario (see --list)\n", o.scen[i]);
+			say("unknown scenario '%s' for --scenario (see --list)", o.scen[i]);
 			return AS_EXIT_USAGE;
 		}
 		run[nrun++] = sc;
@@ -330,12 +475,15 @@ int main(int argc, char **argv)
 
 	env_ok = env_check(envwhy, sizeof(envwhy)) == 0;
 	if (o.list) {
+		/* a reason of the host is said once, above the table */
+		if (!env_ok)
+			printf("no scenario can run here:\nreason: %s\n\n", envwhy);
 		printf("%-14s %-11s %s\n", "scenario", "here", "what it does");
 		for (i = 0; as_scenarios[i]; i++) {
 			const struct as_scenario *sc = as_scenarios[i];
-			const char *skip = env_ok ? scenario_skip(sc, &o, why, sizeof(why)) : envwhy;
+			const char *skip = env_ok ? scenario_skip(sc, &o, why, sizeof(why)) : NULL;
 
-			printf("%-14s %-11s %s%s%s%s\n", sc->name, skip ? "unavailable" : "runs",
+			printf("%-14s %-11s %s%s%s%s\n", sc->name, skip || !env_ok ? "unavailable" : "runs",
 			       sc->summary, sc->unsafe ? " [unsafe]" : "", skip ? "\n               reason: " : "",
 			       skip ? skip : "");
 		}
@@ -343,13 +491,7 @@ int main(int argc, char **argv)
 	}
 	/* a bad output path is the user's error whatever the kernel offers */
 	if (open_outputs(&o, &json, err, sizeof(err))) {
-		fprintf(stderr, "arena-stress: %s\n", err);
-		return AS_EXIT_USAGE;
-	}
-	if (!env_ok) {
-		fprintf(stderr, "arena-stress: %s\n", envwhy);
-		if (json && json != stdout && o.json && strcmp(o.json, "-"))
-			unlink(o.json);
+		say("%s", err);
 		return AS_EXIT_USAGE;
 	}
 	if (!o.seed_set)
@@ -357,8 +499,22 @@ int main(int argc, char **argv)
 	reps = mmap(NULL, sizeof(*reps) * AS_MAX_SCEN, PROT_READ | PROT_WRITE,
 		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (reps == MAP_FAILED) {
-		fprintf(stderr, "arena-stress: mmap: %s\n", strerror(errno));
+		say("mmap: %s", strerror(errno));
+		as_out_close(&json);
 		return AS_EXIT_USAGE;
+	}
+	if (!env_ok) {
+		/* a run too: every scenario failed for the host's reason, and
+		 * the report says so */
+		say("%s", envwhy);
+		for (i = 0; i < nrun; i++) {
+			struct as_report *rep = &reps[nrep++];
+
+			as_report_init(rep, run[i]->name, o.seed);
+			rep->status = AS_FAILED;
+			snprintf(rep->why, sizeof(rep->why), "%s", envwhy);
+		}
+		return finish(&o, reps, nrep, &json, un.release);
 	}
 	as_install_signal_guard();
 	{
@@ -392,59 +548,24 @@ int main(int argc, char **argv)
 			printf("SKIP %s: %s\n", run[i]->name, skip);
 			continue;
 		}
-		if (o.verbose)
-			printf("== %s: %s\n", run[i]->name, run[i]->summary);
+		/* always, and in this form: the VM runner names the scenario a
+		 * guest crashed in from the last such line */
+		printf("== %s: %s\n", run[i]->name, run[i]->summary);
 		run_isolated(run[i], &o, o.duration / (runnable ? runnable : 1), rep);
 		if (rep->status == AS_FAILED)
-			fprintf(stderr, "arena-stress: %s: %s\n", run[i]->name, rep->why);
+			say("%s: %s", run[i]->name, rep->why);
 	}
 
 	as_report_table(stdout, reps, nrep);
-	{
-		bool splat = false, viol = false, failed = false, ran = false;
-
-		for (i = 0; i < nrep; i++) {
-			splat |= reps[i].by_kind[V_KERNEL] > 0;
-			viol |= reps[i].nviol > reps[i].by_kind[V_STUCK];
-			/* a worker stuck outside the kernel is the tool's failure */
-			failed |= reps[i].status == AS_FAILED || reps[i].by_kind[V_STUCK] > 0;
-			ran |= reps[i].status == AS_RAN;
-		}
-		code = splat ? AS_EXIT_SPLAT : viol ? AS_EXIT_VIOLATION : failed ? AS_EXIT_USAGE
-		     : !ran ? AS_EXIT_SKIPPED : AS_EXIT_CLEAN;
-		if (!ran && !failed && !viol)
-			for (i = 0; i < nrep; i++)
-				if (reps[i].status == AS_NOWORK) {
-					printf("no scenario did any work (--duration %g s leaves each under %g s): "
-					       "not a pass\n", o.duration, AS_MIN_SHARE_S);
-					break;
-				}
-	}
+	code = as_exit_code(reps, nrep, false);
+	if (code == AS_EXIT_SKIPPED)
+		for (i = 0; i < nrep; i++)
+			if (reps[i].status == AS_NOWORK) {
+				printf("no scenario did any work (--duration %g s leaves each under %g s): "
+				       "not a pass\n", o.duration, AS_MIN_SHARE_S);
+				break;
+			}
 	if (atomic_load(&as_interrupted))
 		printf("interrupted%s: report covers the time run so far\n", sigints >= 2 ? " twice" : "");
-	if (o.repro) {
-		const struct as_report *hit = NULL;
-
-		for (i = 0; i < nrep && !hit; i++)
-			if (reps[i].nkept)
-				hit = &reps[i];
-		if (!hit) {
-			printf("repro: no violation, no reproducer written\n");
-		} else if (as_repro_write(o.repro, hit, &hit->v[0], un.release, err, sizeof(err))) {
-			fprintf(stderr, "arena-stress: --repro: %s\n", err);
-			code = AS_EXIT_USAGE;
-		} else {
-			printf("repro: %s violation of %s written to %s/ (README.md says what it shows): "
-			       "make -C %s && sudo %s/repro\n", as_vkind_name[hit->v[0].kind], hit->scenario,
-			       o.repro, o.repro, o.repro);
-		}
-	}
-	if (json && (as_report_json(json, reps, nrep, un.release, code) | fclose(json))) {
-		fprintf(stderr, "arena-stress: cannot write --json %s: %s\n", o.json, strerror(errno));
-		code = AS_EXIT_USAGE;
-	}
-	/* last, so that it always agrees with the exit code */
-	printf("result: %s (exit %d)\n", code == 0 ? "clean" : code == 1 ? "VIOLATIONS FOUND"
-	       : code == 3 ? "KERNEL SPLAT" : code == 4 ? "nothing ran" : "error", code);
-	return code;
+	return finish(&o, reps, nrep, &json, un.release);
 }

@@ -55,6 +55,7 @@ static const struct as_optdef global[] = {
 	 .help = "tests: make an oracle see a known divergence"},
 	{"verbose", 'v', AS_OT_COUNT, F(verbose), .help = "more output (repeat for more)"},
 	{"help", 'h', AS_OT_FLAG, F(help), .help = "this text"},
+	{"version", 'V', AS_OT_FLAG, F(version), .help = "print the version and exit"},
 	{0},
 };
 
@@ -190,11 +191,24 @@ void as_opts_defaults(struct as_opts *o)
 	}
 }
 
+/* NAME[,NAME]: every name non-empty ("a,,b", "a," and "," alike) and given once */
 static int set_scenarios(struct as_opts *o, const char *val, char *err, size_t len)
 {
-	char *dup = strdup(val), *save = NULL, *tok;
+	char *dup = strdup(val), *tok = dup, *end;
 
-	for (tok = strtok_r(dup, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+	if (!dup) {
+		snprintf(err, len, "--scenario: out of memory");
+		return AS_EXIT_USAGE;
+	}
+	for (;; tok = end + 1) {
+		end = strchrnul(tok, ',');
+		if (end == tok) {
+			snprintf(err, len, "empty scenario name in '%s' for --scenario", val);
+			return AS_EXIT_USAGE;
+		}
+		bool last = !*end;
+
+		*end = 0;
 		for (int i = 0; i < o->nscen; i++)
 			if (!strcmp(o->scen[i], tok)) {
 				snprintf(err, len, "scenario '%s' named twice for --scenario", tok);
@@ -205,12 +219,9 @@ static int set_scenarios(struct as_opts *o, const char *val, char *err, size_t l
 			return AS_EXIT_USAGE;
 		}
 		o->scen[o->nscen++] = tok;	/* dup lives for the program */
+		if (last)
+			return 0;
 	}
-	if (!o->nscen) {
-		snprintf(err, len, "empty value for --scenario");
-		return AS_EXIT_USAGE;
-	}
-	return 0;
 }
 
 /* Page-aligned hex, in the lower half of a 47-bit address space. */
@@ -262,7 +273,56 @@ static const struct as_optdef *by_val(int val, const struct as_optdef *const *ta
 	return NULL;
 }
 
+/*
+ * A long option getopt_long refused (unknown, ambiguous, or a value given to
+ * one that takes none), named as the user wrote it: arg is "--name[=value]".
+ */
+static void long_error(const char *arg, const struct as_optdef *const *tab, int n, char *err, size_t len)
+{
+	const char *name = arg + 2, *eq = strchr(name, '=');
+	size_t nl = eq ? (size_t)(eq - name) : strlen(name), k = 0;
+	const struct as_optdef *hit = NULL;
+	char cands[400] = "";
+	int nhit = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (strncmp(tab[i]->name, name, nl))
+			continue;
+		if (strlen(tab[i]->name) == nl) {	/* exact: it alone */
+			hit = tab[i], nhit = 1;
+			break;
+		}
+		hit = tab[i], nhit++;
+		if (k < sizeof(cands))
+			k += snprintf(cands + k, sizeof(cands) - k, "%s--%s", k ? ", " : "", tab[i]->name);
+	}
+	if (nhit > 1)
+		snprintf(err, len, "ambiguous option '%.*s' (could be %s)", (int)(nl + 2), arg, cands);
+	else if (nhit == 1 && eq)
+		snprintf(err, len, "option --%s takes no value (got '%s')", hit->name, arg);
+	else
+		snprintf(err, len, "unknown option '%s' (see --help)", arg);
+}
+
+void as_one_line(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
+}
+
+static int parse(int argc, char **argv, struct as_opts *o, char *err, size_t len);
+
 int as_parse_opts(int argc, char **argv, struct as_opts *o, char *err, size_t len)
+{
+	int rc = parse(argc, argv, o, err, len);
+
+	if (rc)
+		as_one_line(err);
+	return rc;
+}
+
+static int parse(int argc, char **argv, struct as_opts *o, char *err, size_t len)
 {
 	const struct as_optdef *tab[256];
 	struct option lo[257];
@@ -299,6 +359,14 @@ int as_parse_opts(int argc, char **argv, struct as_opts *o, char *err, size_t le
 				snprintf(err, len, "option --%s needs a value", d->name);
 			else
 				snprintf(err, len, "option %s needs a value", argv[optind - 1]);
+			return AS_EXIT_USAGE;
+		}
+		/* a long option's error: getopt_long sets optopt to 0 (unknown,
+		 * ambiguous) or to the option itself (--flag=value), and has
+		 * moved past the whole argument */
+		if (c == '?' && (!optopt || by_val(optopt, tab, n)) && optind > 0 &&
+		    !strncmp(argv[optind - 1], "--", 2)) {
+			long_error(argv[optind - 1], tab, n, err, len);
 			return AS_EXIT_USAGE;
 		}
 		if (c == '?' || !d) {

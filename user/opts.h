@@ -17,6 +17,11 @@ enum {
 
 #define AS_MAX_SCEN 32
 
+/* --version: the one place it is set (a build may define AS_VERSION) */
+#ifndef AS_VERSION
+#define AS_VERSION "0.9.0"
+#endif
+
 enum { AS_AFF_SPREAD = 0, AS_AFF_NONE = 1 };
 
 struct as_opts {
@@ -24,6 +29,7 @@ struct as_opts {
 	int nscen;
 	bool list;
 	bool help;
+	bool version;
 	double duration;	/* total seconds, split over scenarios */
 	bool duration_set;
 	uint64_t seed;
@@ -93,7 +99,11 @@ struct as_optdef {
 	{.name = n, .type = AS_OT_STR, .arg = a, .help = h, .ptr = &(var), .size = sizeof(var)}
 
 void as_opts_defaults(struct as_opts *o);
-/* 0 ok; AS_EXIT_USAGE with a one-line message in err. */
+/* 0 ok; AS_EXIT_USAGE with a one-line message in err (control characters
+ * of what the user typed shown as '?'), naming the option as written. */
 int as_parse_opts(int argc, char **argv, struct as_opts *o, char *err, size_t len);
 void as_usage(FILE *f);
+/* What the user typed may hold a newline: control characters of s become
+ * '?', so that an error quoting it stays one line. */
+void as_one_line(char *s);
 #endif

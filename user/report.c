@@ -1,8 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Violation records, the final table and the JSON report. */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "report.h"
 
 void as_report_init(struct as_report *r, const char *scenario, uint64_t seed)
@@ -118,7 +123,7 @@ void as_report_table(FILE *f, struct as_report *reps, int n)
 		"allocs", "frees", "pages", "faults", "sweeps", "viol", "first(ms)", "kinds / reason");
 	for (int i = 0; i < n; i++) {
 		struct as_report *r = &reps[i];
-		char kinds[300] = "", first[32] = "-";
+		char kinds[520] = "", first[32] = "-";
 		size_t k = 0;
 
 		if (r->status != AS_RAN && r->status != AS_NOWORK) {
@@ -249,4 +254,193 @@ int as_report_json(FILE *f, struct as_report *reps, int n, const char *kernel_re
 	}
 	fprintf(f, "\n  ]\n}\n");
 	return ferror(f) ? -1 : 0;
+}
+
+int as_exit_code(const struct as_report *reps, int n, bool output_failed)
+{
+	bool splat = false, viol = false, failed = false, ran = false;
+
+	for (int i = 0; i < n; i++) {
+		splat |= reps[i].by_kind[V_KERNEL] > 0;
+		viol |= reps[i].nviol > reps[i].by_kind[V_STUCK];
+		/* a worker stuck outside the kernel is the tool's failure */
+		failed |= reps[i].status == AS_FAILED || reps[i].by_kind[V_STUCK] > 0;
+		ran |= reps[i].status == AS_RAN;
+	}
+	return splat ? AS_EXIT_SPLAT : output_failed ? AS_EXIT_USAGE : viol ? AS_EXIT_VIOLATION
+	     : failed ? AS_EXIT_USAGE : !ran ? AS_EXIT_SKIPPED : AS_EXIT_CLEAN;
+}
+
+int as_tmp_beside(const char *path, char *tmp, size_t len)
+{
+	char copy[PATH_MAX];
+
+	snprintf(copy, sizeof(copy), "%s", path);
+	if ((size_t)snprintf(tmp, len, "%s/.arena-stress-XXXXXX", dirname(copy)) >= len) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return mkostemp(tmp, O_CLOEXEC);
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w, n -= w;
+	}
+	return 0;
+}
+
+int as_out_open(struct as_out *out, const char *path, char *err, size_t len)
+{
+	static const char probe[4096];
+	char tmp[PATH_MAX + 32];
+	struct stat st;
+	int fd;
+
+	memset(out, 0, sizeof(*out));
+	out->fd = -1;
+	if (stat(path, &st)) {
+		if (errno != ENOENT) {
+			snprintf(err, len, "%s: %s", path, strerror(errno));
+			return -1;
+		}
+		if (!lstat(path, &st)) {	/* the link is there, what it names is not */
+			snprintf(err, len, "%s: a symbolic link to nothing", path);
+			return -1;
+		}
+		snprintf(out->path, sizeof(out->path), "%s", path);
+	} else if (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode)) {
+		/* written, never replaced; a FIFO without a reader would block */
+		fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC | (S_ISFIFO(st.st_mode) ? O_NONBLOCK : 0));
+		if (fd < 0 && errno == ENXIO && S_ISFIFO(st.st_mode) && !access(path, W_OK)) {
+			out->how = AS_OUT_OPEN_LATER;
+			snprintf(out->path, sizeof(out->path), "%s", path);
+			return 0;
+		}
+		/* a write of nothing still fails where every write would (/dev/full) */
+		if (fd < 0 || (S_ISFIFO(st.st_mode) && fcntl(fd, F_SETFL, 0)) || write(fd, "", 0) < 0) {
+			snprintf(err, len, "%s: %s", path, strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			return -1;
+		}
+		out->how = AS_OUT_FD;
+		out->fd = fd;
+		return 0;
+	} else if (!S_ISREG(st.st_mode)) {
+		snprintf(err, len, "%s: %s", path, S_ISDIR(st.st_mode) ? "is a directory"
+			 : S_ISBLK(st.st_mode) ? "is a block device (not overwritten)"
+			 : "not a regular file, a character device or a FIFO");
+		return -1;
+	} else if (access(path, W_OK)) {
+		snprintf(err, len, "%s: %s", path, strerror(errno));
+		return -1;
+	} else if (!realpath(path, out->path)) {	/* a symlink: the file it names is replaced */
+		snprintf(err, len, "%s: %s", path, strerror(errno));
+		return -1;
+	} else {
+		out->existed = true;
+		out->st = st;
+	}
+	/* the report is written beside it and renamed over it: that must be
+	 * possible now, with room for a page of it */
+	fd = as_tmp_beside(out->path, tmp, sizeof(tmp));
+	if (fd < 0) {
+		int e = errno;
+		char d[PATH_MAX];
+		const char *dir;
+		struct stat ds;
+
+		snprintf(d, sizeof(d), "%s", out->path);
+		dir = dirname(d);
+		if (e == ENOENT && stat(dir, &ds))
+			snprintf(err, len, "%s: no such directory %s", path, dir);
+		else
+			snprintf(err, len, "%s: cannot create a file in %s (%s): the report is written beside "
+				 "it and renamed over it", path, dir, strerror(e));
+		return -1;
+	}
+	unlink(tmp);
+	if (write_all(fd, probe, sizeof(probe)) || fsync(fd)) {
+		snprintf(err, len, "%s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	out->how = AS_OUT_REPLACE;
+	return 0;
+}
+
+int as_out_write(struct as_out *out, const char *data, size_t n, char *err, size_t len)
+{
+	char tmp[PATH_MAX + 32], dir[PATH_MAX];
+	struct stat st;
+	mode_t um;
+	int fd;
+
+	switch (out->how) {
+	case AS_OUT_NONE:
+		return 0;
+	case AS_OUT_OPEN_LATER:
+		out->fd = open(out->path, O_WRONLY | O_NOCTTY | O_CLOEXEC);
+		if (out->fd < 0)
+			break;
+		out->how = AS_OUT_FD;
+		/* fall through */
+	case AS_OUT_FD:
+		if (write_all(out->fd, data, n))
+			break;
+		return 0;
+	case AS_OUT_REPLACE:
+		/* what is there now must still be a file to replace */
+		if (!lstat(out->path, &st) && !S_ISREG(st.st_mode)) {
+			snprintf(err, len, "%s is no longer a regular file: not replaced", out->path);
+			return -1;
+		}
+		fd = as_tmp_beside(out->path, tmp, sizeof(tmp));
+		if (fd < 0)
+			break;
+		um = umask(0);
+		umask(um);
+		if ((out->existed && geteuid() == 0 && fchown(fd, out->st.st_uid, out->st.st_gid)) ||
+		    fchmod(fd, out->existed ? out->st.st_mode & 07777 : 0666 & ~um) ||
+		    write_all(fd, data, n) || fsync(fd)) {
+			int e = errno;
+
+			close(fd);
+			unlink(tmp);
+			errno = e;
+			break;
+		}
+		if (close(fd) || rename(tmp, out->path)) {
+			int e = errno;
+
+			unlink(tmp);
+			errno = e;
+			break;
+		}
+		snprintf(dir, sizeof(dir), "%s", out->path);
+		if ((fd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+			fsync(fd);	/* the rename itself, on disk */
+			close(fd);
+		}
+		return 0;
+	}
+	snprintf(err, len, "%s", strerror(errno));
+	return -1;
+}
+
+void as_out_close(struct as_out *out)
+{
+	if (out->how == AS_OUT_FD && out->fd >= 0)
+		close(out->fd);
+	out->fd = -1;
+	out->how = AS_OUT_NONE;
 }

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include "oracle.h"
 #include "scenario.h"
 
@@ -36,7 +37,7 @@ struct as_report {
 	char scenario[32];
 	uint64_t seed;
 	enum as_status status;
-	char why[256];		/* skip / failure reason */
+	char why[512];		/* skip / failure reason */
 	double duration_s;
 	uint64_t ctr[C__NR];	/* engine counters */
 	int nctr;
@@ -69,4 +70,44 @@ void as_report_add(struct as_report *r, const struct as_violation *v);
 void as_report_print_violation(FILE *f, const struct as_report *r, const struct as_violation *v);
 void as_report_table(FILE *f, struct as_report *reps, int n);
 int as_report_json(FILE *f, struct as_report *reps, int n, const char *kernel_release, int exit_code);
+
+/*
+ * The exit code of a run from its reports (README, "Exit codes"): a kernel
+ * splat (3) before violations (1) before a failure (2: a scenario that
+ * failed, or a worker stuck outside the kernel) before nothing ran (4)
+ * before clean (0).  A scenario that failed after a violation is exit 1, its
+ * status "failed" said in the table, the JSON and the result line.
+ * output_failed: an output asked for (--json, --repro) could not be written:
+ * 2, unless the kernel splatted (3: its log says so whatever the report).
+ */
+int as_exit_code(const struct as_report *reps, int n, bool output_failed);
+
+/*
+ * An output file of the run (--json FILE), checked before the run, written
+ * whole after it.  A regular file (or a new one) is replaced by rename() of
+ * a complete, fsynced temporary file beside it, so it is never truncated or
+ * removed; a character device or FIFO is written directly, never replaced.
+ */
+enum as_out_how {
+	AS_OUT_NONE,
+	AS_OUT_FD,		/* fd: stdout, a character device, a FIFO with a reader */
+	AS_OUT_OPEN_LATER,	/* a FIFO without a reader yet: opened (blocking) to write */
+	AS_OUT_REPLACE,		/* path: the regular file (symlinks followed) to replace */
+};
+struct as_out {
+	enum as_out_how how;
+	int fd;
+	char path[4096];
+	bool existed;		/* AS_OUT_REPLACE: its mode and owner are kept */
+	struct stat st;
+};
+/* 0, or -1 with err ("PATH: why"): a directory, a block device, a dangling
+ * symlink, a full or read-only place, a directory that takes no new file. */
+int as_out_open(struct as_out *out, const char *path, char *err, size_t len);
+/* 0, or -1 with err; the old file is untouched unless the write succeeded. */
+int as_out_write(struct as_out *out, const char *data, size_t n, char *err, size_t len);
+void as_out_close(struct as_out *out);
+/* A temporary file beside path (".arena-stress-XXXXXX" in its directory),
+ * named in tmp: its fd, or -1 with errno. */
+int as_tmp_beside(const char *path, char *tmp, size_t len);
 #endif

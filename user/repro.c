@@ -6,8 +6,12 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 #include "repro.h"
 #include "repro_tmpl.h"
@@ -87,15 +91,129 @@ static const struct tmpl *pick(const struct as_report *rep, const struct as_viol
 	}
 }
 
+/* the files a reproducer is, and the mark of a directory --repro wrote */
+static const char *const files[] = {"repro.bpf.c", "repro.c", "Makefile", "README.md"};
+#define MARK ".arena-stress-repro"
+#define NFILES (sizeof(files) / sizeof(files[0]))
+
+/* A reproducer's file that is in dir but not of an earlier --repro, or NULL. */
+static const char *foreign(const char *dir)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/" MARK, dir);
+	if (!lstat(path, &st))
+		return NULL;
+	for (size_t i = 0; i < NFILES; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+		if (!lstat(path, &st))
+			return files[i];
+	}
+	return NULL;
+}
+
+/* p as an absolute path, its last part not resolved when it does not exist */
+static void canon(const char *p, char *out)
+{
+	char d[PATH_MAX], b[PATH_MAX], rd[PATH_MAX];
+
+	if (realpath(p, out))
+		return;
+	snprintf(d, sizeof(d), "%s", p);
+	snprintf(b, sizeof(b), "%s", p);
+	if (!realpath(dirname(d), rd) || snprintf(out, PATH_MAX, "%s/%s", rd, basename(b)) >= PATH_MAX)
+		snprintf(out, PATH_MAX, "%s", p);
+}
+
+int as_repro_check(const char *dir, const char *json, char *err, size_t len)
+{
+	char d[PATH_MAX], cd[PATH_MAX], cj[PATH_MAX];
+	const char *f;
+	struct stat st;
+
+	if (json) {
+		canon(dir, cd);
+		canon(json, cj);
+		snprintf(d, sizeof(d), "%s", cj);
+		if (!strcmp(cd, cj)) {
+			snprintf(err, len, "%s: the same path as --json", dir);
+			return -1;
+		}
+		if (!strcmp(dirname(d), cd)) {
+			snprintf(d, sizeof(d), "%s", cj);
+			if (!strcmp(basename(d), MARK))
+				goto inside;
+			for (size_t i = 0; i < NFILES; i++)
+				if (!strcmp(basename(d), files[i]))
+					goto inside;
+		}
+	}
+	if (stat(dir, &st)) {
+		if (errno != ENOENT) {
+			snprintf(err, len, "%s: %s", dir, strerror(errno));
+			return -1;
+		}
+		/* created only when there is a reproducer to write */
+		snprintf(d, sizeof(d), "%s", dir);
+		const char *parent = dirname(d);
+
+		if (stat(parent, &st) || !S_ISDIR(st.st_mode)) {
+			snprintf(err, len, "%s: no such directory %s", dir, parent);
+			return -1;
+		}
+		if (access(parent, W_OK | X_OK)) {
+			snprintf(err, len, "%s: cannot create it in %s: %s", dir, parent, strerror(errno));
+			return -1;
+		}
+		return 0;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(err, len, "%s: not a directory (%s)", dir, S_ISREG(st.st_mode) ? "a regular file"
+			 : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device" : "not a file arena-stress writes");
+		return -1;
+	}
+	if (access(dir, W_OK | X_OK)) {
+		snprintf(err, len, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if ((f = foreign(dir))) {
+		snprintf(err, len, "%s: holds a %s that --repro did not write (it would be replaced): "
+			 "give a new or empty directory", dir, f);
+		return -1;
+	}
+	return 0;
+inside:
+	snprintf(err, len, "%s: --json %s is a file of the reproducer", dir, json);
+	return -1;
+}
+
+/* dir/name replaced whole by text: a temporary file renamed over it */
 static int put(const char *dir, const char *name, const char *text, char *err, size_t len)
 {
-	char path[4096];
-	FILE *f;
+	char path[PATH_MAX], tmp[PATH_MAX + 32];
+	size_t n = strlen(text);
+	FILE *f = NULL;
+	int fd;
+	mode_t um = umask(0);
 
+	umask(um);
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "w");
-	if (!f || fputs(text, f) < 0 || fclose(f)) {
+	fd = as_tmp_beside(path, tmp, sizeof(tmp));
+	if (fd < 0 || fchmod(fd, 0666 & ~um) || !(f = fdopen(fd, "w")) || fwrite(text, 1, n, f) != n ||
+	    fflush(f) || fsync(fd)) {
 		snprintf(err, len, "cannot write %s: %s", path, strerror(errno));
+		if (f)
+			fclose(f);
+		else if (fd >= 0)
+			close(fd);
+		if (fd >= 0)
+			unlink(tmp);
+		return -1;
+	}
+	if (fclose(f) || rename(tmp, path)) {
+		snprintf(err, len, "cannot write %s: %s", path, strerror(errno));
+		unlink(tmp);
 		return -1;
 	}
 	return 0;
@@ -105,14 +223,24 @@ int as_repro_write(const char *dir, const struct as_report *rep, const struct as
 		   const char *kernel, char *err, size_t len)
 {
 	const struct tmpl *t = pick(rep, v);
-	char readme[8192];
+	const char *text[NFILES + 1], *f;
+	bool created = false, had[NFILES + 1];
+	char readme[8192], path[PATH_MAX];
+	struct stat st;
+	size_t i;
 
 	if (!t) {
 		snprintf(err, len, "no minimal reproducer for a %s violation yet; the tool reproduces it: "
 			 "arena-stress --scenario %s --seed %" PRIu64, as_vkind_name[v->kind], rep->scenario, rep->seed);
 		return -1;
 	}
-	if (mkdir(dir, 0755) && errno != EEXIST) {
+	if ((f = foreign(dir))) {	/* checked before the run: unless it came since */
+		snprintf(err, len, "%s holds a %s that --repro did not write: not replaced", dir, f);
+		return -1;
+	}
+	if (!mkdir(dir, 0777))
+		created = true;
+	else if (errno != EEXIST) {
 		snprintf(err, len, "cannot create %s: %s", dir, strerror(errno));
 		return -1;
 	}
@@ -133,8 +261,27 @@ int as_repro_write(const char *dir, const struct as_report *rep, const struct as
 		 t->name, kernel, rep->scenario, rep->seed, v->t_ns / 1e6, as_vkind_name[v->kind], v->pgoff, v->addr,
 		 v->saw, v->pfn_user, v->pfn_after, v->classify, v->confirmed ? " [confirmed]" : "",
 		 rep->scenario, rep->seed, t->what, t->bpf_what);
-	if (put(dir, "repro.bpf.c", t->bpf, err, len) || put(dir, "repro.c", t->src, err, len) ||
-	    put(dir, "Makefile", as_tmpl_Makefile, err, len) || put(dir, "README.md", readme, err, len))
-		return -1;
-	return 0;
+	text[0] = t->bpf, text[1] = t->src, text[2] = as_tmpl_Makefile, text[3] = readme;
+	text[NFILES] = "This directory was written by arena-stress --repro: a later --repro may replace its\n"
+		       "repro.bpf.c, repro.c, Makefile and README.md.\n";
+	for (i = 0; i <= NFILES; i++) {
+		const char *name = i < NFILES ? files[i] : MARK;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, name);
+		had[i] = !lstat(path, &st);
+		if (put(dir, name, text[i], err, len))
+			break;
+	}
+	if (i > NFILES)
+		return 0;
+	/* remove what this run created, and nothing else */
+	while (i--) {
+		if (!had[i]) {
+			snprintf(path, sizeof(path), "%s/%s", dir, i < NFILES ? files[i] : MARK);
+			unlink(path);
+		}
+	}
+	if (created)
+		rmdir(dir);
+	return -1;
 }
