@@ -66,19 +66,24 @@ static int read_line(const char *path, char *buf, size_t len)
 static int scratch_probe(const struct as_opts *o, char *why, size_t len)
 {
 	struct btf *btf;
-	char state[64];
+	char state[64], resv[256];
 	bool ops, kf;
 
-	if (as_probe_reserve(o, why, len))
-		return -1;
+	/* its own need first: the kernel path that installs the scratch page */
 	btf = btf__load_vmlinux_btf();
 	ops = btf && btf__find_by_name_kind(btf, "sched_ext_ops_cid", BTF_KIND_STRUCT) >= 0;
 	kf = btf && btf__find_by_name_kind(btf, "scx_bpf_cid_override", BTF_KIND_FUNC) >= 0;
 	btf__free(btf);
 	if (!ops || !kf) {
-		snprintf(why, len, "this kernel has no cid-form sched_ext (sched_ext_ops_cid, scx_bpf_cid_override "
-			 "in BTF): only a sched_ext kfunc with an __arena argument installs the scratch page (7.3+, "
-			 "CONFIG_SCHED_CLASS_EXT)");
+		snprintf(why, len, "this kernel has no cid-form sched_ext: no %s in its BTF; only a sched_ext "
+			 "kfunc with an __arena argument installs the arena's scratch page",
+			 !ops && !kf ? "sched_ext_ops_cid struct and no scx_bpf_cid_override kfunc"
+			 : !ops ? "sched_ext_ops_cid struct" : "scx_bpf_cid_override kfunc");
+		return -1;
+	}
+	/* its windows are reserved scratched pages */
+	if (as_probe_reserve(o, resv, sizeof(resv))) {
+		snprintf(why, len, "%s (this scenario holds scratched pages reserved)", resv);
 		return -1;
 	}
 	if (read_line(SCX_STATE, state, sizeof(state)) || strcmp(state, "disabled")) {

@@ -25,8 +25,8 @@ int as_probe_reserve(const struct as_opts *o, char *why, size_t len)
 
 	btf__free(btf);
 	if (!have)
-		snprintf(why, len, "this kernel has no bpf_arena_reserve_pages (in BTF): no arena reservations "
-			 "(6.12 has none)");
+		snprintf(why, len, "this kernel has no arena reservations: no bpf_arena_reserve_pages kfunc in "
+			 "its BTF");
 	return have ? 0 : -1;
 }
 
