@@ -77,6 +77,14 @@ $(OUT)/repro_tmpl.h: $(REPRO_FILES) scripts/embed.sh
 	$(Q)bash scripts/embed.sh $(REPRO_FILES) > $@
 $(OUT)/user/repro.o: $(OUT)/repro_tmpl.h
 
+# The known causes of violations (findings/causes.tsv), embedded: the report
+# names each violation's cause from it.
+$(OUT)/causes_tbl.h: findings/causes.tsv scripts/embed.sh
+	@mkdir -p $(OUT)
+	$(call msg,EMBED,$@)
+	$(Q)bash scripts/embed.sh findings/causes.tsv > $@
+$(OUT)/user/report.o: $(OUT)/causes_tbl.h
+
 $(OUT)/libarena-stress.a: $(LIB_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && $(AR) rcs $@ $^

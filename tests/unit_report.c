@@ -2,7 +2,9 @@
 /* The report: violations are counted and kept, the table shows them, and
  * the JSON is valid (checked by python3's parser) and carries the evidence.
  * The exit code's precedence.  The output file: replaced whole or not at
- * all, a device or FIFO written and never replaced. */
+ * all, a device or FIFO written and never replaced.  The known causes: the
+ * pattern matcher, kernel ranges, the table's parser, and each violation's
+ * cause in the table, the JSON and the summary the result line quotes. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -71,6 +73,185 @@ static void exit_codes(void)
 	rep(0, AS_FAILED, V_COHERENCE, 0);
 	rep(1, AS_FAILED, V_KERNEL, 1);
 	ASSERT_EQ(as_exit_code(xr, 2, false), AS_EXIT_SPLAT, "and failures: 3");
+}
+
+static void patterns(void)
+{
+	ASSERT_TRUE(as_re_search("split the arena", "the kernel split the arena VMA"), "a literal anywhere");
+	ASSERT_TRUE(!as_re_search("split the arena", "the kernel split the arenas"[0] ? "split the aren" : ""),
+		    "not a prefix of it");
+	ASSERT_TRUE(as_re_search("^the kernel", "the kernel split"), "^ at the start");
+	ASSERT_TRUE(!as_re_search("^kernel", "the kernel split"), "^ only at the start");
+	ASSERT_TRUE(as_re_search("^taint 0 -> 32$", "kmsg: x\ntaint 0 -> 32\n"), "^ and $ at a line's ends");
+	ASSERT_TRUE(!as_re_search("^taint 0 -> 32$", "taint 0 -> 544"), "$ at the end, not before more");
+	ASSERT_TRUE(as_re_search("page .* non-zero", "fresh page (alloc) had 6 non-zero words"), ".*");
+	ASSERT_TRUE(!as_re_search("a.*b", "a\nb"), "'.' does not cross a line");
+	ASSERT_TRUE(as_re_search("pfn:[0-9a-f]+$", "Bad page state pfn:02591"), "a class, +");
+	ASSERT_TRUE(!as_re_search("pfn:[0-9a-f]+$", "Bad page state pfn:"), "+ wants one");
+	ASSERT_TRUE(as_re_search("x[^0-9]y", "x-y") && !as_re_search("x[^0-9]y", "x5y"), "a negated class");
+	ASSERT_TRUE(as_re_search("colou?r", "color") && as_re_search("colou?r", "colour"), "?");
+	ASSERT_TRUE(as_re_search("a\\.b", "a.b") && !as_re_search("a\\.b", "axb"), "an escaped '.'");
+	ASSERT_TRUE(as_re_search("^zzz|^the|nothing", "the end"), "an alternative past the first");
+	ASSERT_TRUE(!as_re_search("^zzz|nothing", "the end"), "no alternative");
+	ASSERT_TRUE(as_re_search("^$", ""), "the empty text");
+	ASSERT_TRUE(!as_re_search("a[bc", "ab") && !as_re_search("*a", "a") && !as_re_search("a||b", "a"),
+		    "a malformed pattern matches nothing");
+}
+
+static void kernel_ranges(void)
+{
+	const char *up = "6.9-6.12.87,6.13-6.18.29,6.19-7.0.6";
+
+	ASSERT_EQ(as_kernel_in(up, "6.16.12+deb13-cloud-amd64"), 1, "6.16.12 in a range");
+	ASSERT_EQ(as_kernel_in(up, "6.18.29"), 1, "the range's last release");
+	ASSERT_EQ(as_kernel_in(up, "6.18.30+deb13-cloud-amd64"), 0, "past it");
+	ASSERT_EQ(as_kernel_in(up, "6.12.118+deb12-cloud-amd64"), 0, "6.12.118: fixed");
+	ASSERT_EQ(as_kernel_in(up, "6.12.87"), 1, "6.12.87: not");
+	ASSERT_EQ(as_kernel_in(up, "6.19.14+deb13-cloud-amd64"), 1, "6.19.14");
+	ASSERT_EQ(as_kernel_in(up, "7.0.13+deb13-cloud-amd64"), 0, "7.0.13");
+	ASSERT_EQ(as_kernel_in(up, "6.8.0"), 0, "before arenas");
+	ASSERT_EQ(as_kernel_in("7.3", "7.3.4+deb13-cloud-amd64"), 1, "a series: every 7.3.x");
+	ASSERT_EQ(as_kernel_in("7.3", "7.30.1"), 0, "7.30 is not 7.3");
+	ASSERT_EQ(as_kernel_in("7.3", "7.3"), 1, "7.3 itself");
+	ASSERT_EQ(as_kernel_in("6.12.88", "6.12.88-1"), 1, "one release");
+	ASSERT_EQ(as_kernel_in("6.12.88", "6.12.89"), 0, "only that one");
+	ASSERT_EQ(as_kernel_in("7.3-", "10.0.1"), 1, "open-ended");
+	ASSERT_EQ(as_kernel_in("6.12,7.3", "7.3.4"), 1, "a list");
+	ASSERT_EQ(as_kernel_in("6", "6.12.1"), -1, "malformed: one part");
+	ASSERT_EQ(as_kernel_in("6.12-x", "6.12.1"), -1, "malformed: the end");
+	ASSERT_EQ(as_kernel_in("6.12;7.3", "6.12.1"), -1, "malformed: the separator");
+	ASSERT_EQ(as_kernel_in("6.12", "unknown"), -1, "a release that is no version");
+}
+
+static void load_errors(void)
+{
+	static const char *const bad[][2] = {
+		{"multi-process\tcontract\tx\t6.16\tfinding 1\tt\t-\t-\n", "not 9"},
+		{"a\tno-such-kind\tx\t6.16\tfinding 1\tt\t-\t-\tr\n", "no violation kind 'no-such-kind'"},
+		{"a\tcontract\t[x\t6.16\tfinding 1\tt\t-\t-\tr\n", "pattern '[x'"},
+		{"a\tcontract\t(x)\t6.16\tfinding 1\tt\t-\t-\tr\n", "groups"},
+		{"a\tcontract\tx\t6.x\tfinding 1\tt\t-\t-\tr\n", "kernels '6.x'"},
+		{"a\tcontract\tx\t6.16\tsomething\tt\t-\t-\tr\n", "neither 'finding N'"},
+	};
+	char err[256];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = 0;
+		ASSERT_EQ(as_causes_load(bad[i][0], "6.16.12", err, sizeof(err)), -1, bad[i][1]);
+		ASSERT_STR_HAS(err, bad[i][1], "says why");
+		ASSERT_STR_HAS(err, "line 1", "and where");
+	}
+	ASSERT_EQ(as_causes_load("# only a comment\n\n", "6.16.12", err, sizeof(err)), 0, "an empty table");
+}
+
+/* A violation of scenario, kind, saw: added to r, its cause returned. */
+static int add(struct as_report *r, enum as_vkind kind, const char *saw)
+{
+	struct as_violation v = {.kind = kind};
+
+	snprintf(v.saw, sizeof(v.saw), "%s", saw);
+	as_report_add(r, &v);
+	return v.cause;
+}
+
+static const char *cause_id(int i)
+{
+	const struct as_cause *c = as_cause_get(i);
+
+	return c ? c->id : i < 0 ? "tool" : "new";
+}
+
+static void causes(void)
+{
+	static struct as_report r[2];
+	char err[256], sum[512], path[] = "/tmp/unit_report_c_XXXXXX", buf[65536], cmd[1600];
+	const char *inherit = "the child inherited the arena VMA across fork: the whole arena was mapped in the "
+			      "child before it mapped it (no VM_DONTCOPY)";
+	int n, fd;
+	FILE *f;
+
+	/* the shipped table parses, and its rows apply where they say */
+	n = as_causes_load(as_causes_tsv, "7.0.13+deb13-cloud-amd64", err, sizeof(err));
+	if (!ASSERT_TRUE(n > 0, "findings/causes.tsv (built in) parses"))
+		fprintf(stderr, "  %s\n", err);
+	as_report_init(&r[0], "multi-process", 1);
+	ASSERT_STR_HAS(cause_id(add(&r[0], V_CONTRACT, inherit)), "new", "7.0.13 has the fork fix: new");
+
+	n = as_causes_load(as_causes_tsv, "6.16.12+deb13-cloud-amd64", err, sizeof(err));
+	ASSERT_TRUE(n > 0, "and for 6.16");
+	as_report_init(&r[0], "multi-process", 1);
+	ASSERT_STR_HAS(cause_id(add(&r[0], V_CONTRACT, inherit)), "upstream 4fddde2a732d",
+		       "6.16: the child's inherited VMA is the missing fork fix");
+	ASSERT_STR_HAS(cause_id(add(&r[0], V_COHERENCE, inherit)), "new", "only for its kind");
+	as_report_init(&r[1], "contract", 1);
+	ASSERT_STR_HAS(cause_id(add(&r[1], V_CONTRACT, "the kernel split the arena VMA: munmap of one page inside "
+				    "it succeeded")), "upstream 4fddde2a732d", "a split: the same fix");
+	ASSERT_STR_HAS(cause_id(add(&r[1], V_CONTRACT, "a MAP_PRIVATE mapping of the arena succeeded at 0x1")),
+		       "new", "another contract break: new");
+
+	/* a splat is known only when every kernel line it added is */
+	snprintf(r[1].kernel, sizeof(r[1].kernel), "kmsg: BUG: Bad page state in process arena-stress  pfn:02591\n"
+		 "taint 0 -> 32\n");
+	ASSERT_STR_HAS(cause_id(add(&r[1], V_KERNEL, r[1].kernel)), "finding 2", "Bad page state alone: finding 2");
+	snprintf(r[1].kernel + strlen(r[1].kernel), sizeof(r[1].kernel) - strlen(r[1].kernel),
+		 "kmsg: BUG: Bad page state in process arena-stress  pfn:02600\n");
+	ASSERT_STR_HAS(cause_id(add(&r[1], V_KERNEL, r[1].kernel)), "finding 2", "and again");
+	snprintf(r[1].kernel + strlen(r[1].kernel), sizeof(r[1].kernel) - strlen(r[1].kernel),
+		 "kmsg: Oops: int3: 0000 [#1] SMP NOPTI\noops_count 0 -> 1\n");
+	ASSERT_STR_HAS(cause_id(add(&r[1], V_KERNEL, r[1].kernel)), "new", "an Oops besides: new");
+	ASSERT_STR_HAS(cause_id(add(&r[1], V_KERNEL, r[1].kernel)), "new", "no new kernel line to judge: new");
+	ASSERT_EQ(add(&r[1], V_STUCK, "worker 2 never reached a quiesce point"), -1, "tool-stuck: the tool's");
+
+	ASSERT_EQ(r[0].by_cause[0], 1, "counted: new");
+	ASSERT_EQ(r[1].by_cause[0], 3, "counted: new (tool-stuck not)");
+	as_causes_summary(r, 2, sum, sizeof(sum));
+	ASSERT_STR_HAS(sum, "4 new; known: upstream 4fddde2a732d, finding 2",
+		       "the summary: new first, then each known one once, in the table's order");
+	as_causes_summary(r, 0, sum, sizeof(sum));
+	ASSERT_EQ(sum[0], 0, "no violation: nothing to say");
+	{
+		static struct as_report k;
+
+		as_report_init(&k, "contract", 1);
+		add(&k, V_CONTRACT, inherit + 4);	/* "child inherited": not contract's message */
+		add(&k, V_CONTRACT, "the forked child inherited the arena VMA across fork: the whole arena was mapped");
+		as_causes_summary(&k, 1, sum, sizeof(sum));
+		ASSERT_STR_HAS(sum, "1 new; known: upstream 4fddde2a732d", "a message of another scenario's is new");
+		k.by_cause[0] = 0;
+		as_causes_summary(&k, 1, sum, sizeof(sum));
+		ASSERT_STR_HAS(sum, "all known: upstream 4fddde2a732d", "all known");
+	}
+
+	/* the table and the JSON say each one's cause */
+	fd = mkstemp(path);
+	f = fdopen(fd, "w+");
+	as_report_print_violation(f, &r[0], &r[0].v[0]);
+	as_report_table(f, r, 2);
+	fflush(f);
+	rewind(f);
+	buf[fread(buf, 1, sizeof(buf) - 1, f)] = 0;
+	fclose(f);
+	ASSERT_STR_HAS(buf, "  cause:    upstream 4fddde2a732d \"bpf: Fix use-after-free in arena_vm_close on fork\": "
+		       "fixed in 7.1; stable: 7.0.7, 6.18.30, 6.12.88", "a violation's cause, printed");
+	ASSERT_STR_HAS(buf, "causes (findings/causes.tsv):\n  multi-process       1  upstream 4fddde2a732d",
+		       "the table's causes");
+	ASSERT_STR_HAS(buf, "  contract            2  finding 2: page freed while a fault holds its lock",
+		       "a finding, with its count");
+	ASSERT_STR_HAS(buf, "  contract            3  new: no known cause matches", "and the new ones");
+	f = fopen(path, "w");
+	as_report_json(f, r, 2, "6.16.12+deb13-cloud-amd64", 1);
+	fclose(f);
+	snprintf(cmd, sizeof(cmd),
+		 "python3 -c 'import json; d=json.load(open(\"%s\")); s=d[\"scenarios\"];"
+		 "assert d[\"all_known\"] is False and d[\"causes\"].startswith(\"4 new; known: \"), d;"
+		 "assert s[0][\"by_cause\"]=={\"upstream 4fddde2a732d\": 1, \"new\": 1}, s[0][\"by_cause\"];"
+		 "c=s[0][\"violations\"][0][\"cause\"]; assert c[\"id\"]==\"upstream 4fddde2a732d\" and c[\"fixed_in\"]==\"7.1\";"
+		 "assert \"6.12.88\" in c[\"stable\"] and c[\"ref\"].startswith(\"https://lore.kernel.org/\");"
+		 "assert s[0][\"violations\"][1][\"cause\"]==\"new\";"
+		 "k=[v[\"cause\"] for v in s[1][\"violations\"]]; assert k[-1]==\"tool\" and k[2][\"id\"]==\"finding 2\", k;"
+		 "assert \"fixed_in\" not in k[2] and k[2][\"ref\"]==\"findings/02-page-freed-while-locked.md\"'", path);
+	ASSERT_EQ(system(cmd), 0, "the JSON carries each violation's cause and the counts by cause");
+	unlink(path);
 }
 
 static void slurp(const char *path, char *buf, size_t len)
@@ -300,5 +481,9 @@ int main(void)
 	unlink(path);
 	exit_codes();
 	outputs();
+	patterns();
+	kernel_ranges();
+	load_errors();
+	causes();
 	T_DONE();
 }

@@ -365,17 +365,20 @@ static int open_outputs(const struct as_opts *o, struct as_out *json, char *err,
 	return 0;
 }
 
-/* The last line: the verdict the exit code says, and what failed beside it. */
+/* The last line: the verdict the exit code says, what the violations are
+ * known as (findings/causes.tsv), and what failed beside it. */
 static void result_line(const struct as_report *reps, int n, int code)
 {
-	char failed[256] = "";
+	char failed[256] = "", causes[512];
 	size_t k = 0;
 
 	for (int i = 0; i < n && code != AS_EXIT_USAGE; i++)
 		if (reps[i].status == AS_FAILED && k < sizeof(failed))
 			k += snprintf(failed + k, sizeof(failed) - k, "%s%s", k ? ", " : "; failed: ", reps[i].scenario);
-	printf("result: %s%s (exit %d)\n", code == 0 ? "clean" : code == 1 ? "VIOLATIONS FOUND"
-	       : code == 3 ? "KERNEL SPLAT" : code == 4 ? "nothing ran" : "error", failed, code);
+	as_causes_summary(reps, n, causes, sizeof(causes));
+	printf("result: %s%s%s%s%s (exit %d)\n", code == 0 ? "clean" : code == 1 ? "VIOLATIONS FOUND"
+	       : code == 3 ? "KERNEL SPLAT" : code == 4 ? "nothing ran" : "error", causes[0] ? " (" : "", causes,
+	       causes[0] ? ")" : "", failed, code);
 }
 
 /*
@@ -459,6 +462,11 @@ int main(int argc, char **argv)
 	libbpf_set_print(libbpf_print);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	uname(&un);
+	/* before any scenario forks: the report names each violation's cause */
+	if (as_causes_load(as_causes_tsv, un.release, err, sizeof(err)) < 0) {
+		say("findings/causes.tsv (built in): %s", err);
+		return AS_EXIT_USAGE;
+	}
 
 	for (i = 0; i < o.nscen; i++) {
 		const struct as_scenario *sc = as_find_scenario(o.scen[i]);

@@ -25,7 +25,56 @@ struct as_violation {
 	uint64_t pfn_after;	/* after MADV_DONTNEED + re-fault (0: none) */
 	bool confirmed;		/* re-checked independently */
 	char classify[480];	/* e.g. orphaned user PTE, installed during the free */
+	int cause;		/* set by as_report_add: a row of the known causes, 0 new, -1 the tool's */
 };
+
+/*
+ * Known causes (findings/causes.tsv, embedded at build time): a row per
+ * cause and signature.  A violation has a row's cause when its scenario and
+ * kind are the row's ("*": any), the running kernel is in the row's kernels
+ * and the row's pattern matches what it saw or its verdict.  A kernel splat
+ * is judged on the kernel lines it added, every one of which must match.
+ * The first row that matches wins; none: "new".  Matching allocates nothing
+ * (it runs in forked children too).
+ */
+#define AS_CAUSES_MAX 32
+struct as_report;
+struct as_cause {
+	char scenario[32];	/* or "*" */
+	char kind[24];		/* as_vkind_name, or "*" */
+	char pattern[240];	/* as_re_search() */
+	char kernels[120];	/* as_kernel_in() */
+	char id[48];		/* "finding 1", "upstream 4fddde2a732d" */
+	char title[160];
+	char fixed[24];		/* first release with the fix, "-" */
+	char stable[96];	/* stable releases that have it, "-" */
+	char ref[200];		/* the write-up, or the fix's thread */
+	bool here;		/* the running kernel is in kernels */
+};
+extern const char *const as_causes_tsv;	/* the shipped table */
+/* Parse a table for a kernel release: the number of rows, or -1 with err
+ * ("line N: why").  Replaces the table in use. */
+int as_causes_load(const char *tsv, const char *release, char *err, size_t len);
+/* Row i (1-based) of the table in use, or NULL. */
+const struct as_cause *as_cause_get(int i);
+/* The row a violation of scenario matches (kernel_lines: the splat lines it
+ * added, for a kernel-splat), 0 none, -1 a tool-stuck (the tool's own). */
+int as_cause_match(const char *scenario, const struct as_violation *v, const char *kernel_lines);
+/*
+ * Patterns: a subset of POSIX extended regular expressions, unanchored:
+ * literals, '\' escapes, '.', bracket classes "[a-z]" and "[^...]", the
+ * quantifiers '*', '+' and '?' after one of those, '^' and '$' (the start and
+ * end of the text or of a line in it), and '|' between whole alternatives.
+ */
+bool as_re_search(const char *re, const char *text);
+/* Kernel version ranges, comma-separated: "6.16" (every 6.16.x), "6.12.88"
+ * (that one), "6.13-6.18.29", "7.3-" (7.3.0 and later).  1 when release
+ * ("6.16.12+deb13-cloud-amd64") is in them, 0 when not, -1 when malformed. */
+int as_kernel_in(const char *ranges, const char *release);
+/* What the run's violations are known as, for the result line: "all known:
+ * finding 1, upstream 4fddde2a732d", "2 new; known: finding 1", "3 new", or
+ * "" when there are none. */
+void as_causes_summary(const struct as_report *reps, int n, char *buf, size_t len);
 
 /* ran; skipped (this kernel or --unsafe); failed (set-up error); not run (an
  * interrupt came first); no work (ran, but not one BPF allocation: no pass);
@@ -44,6 +93,8 @@ struct as_report {
 	const char *const *ctr_name;
 	uint64_t nviol;		/* all violations */
 	uint64_t by_kind[V__NR];
+	uint64_t by_cause[AS_CAUSES_MAX + 1];	/* [0]: new; tool-stuck ones are not counted */
+	size_t kernel_seen;	/* kernel[] judged by the last kernel-splat */
 	struct as_violation v[AS_REP_KEEP];
 	int nkept;
 	int64_t first_ns;	/* time to first detection, -1 none */
@@ -66,7 +117,8 @@ struct as_report {
 };
 
 void as_report_init(struct as_report *r, const char *scenario, uint64_t seed);
-void as_report_add(struct as_report *r, const struct as_violation *v);
+/* Counts v, keeps it (or not), and sets v->cause. */
+void as_report_add(struct as_report *r, struct as_violation *v);
 void as_report_print_violation(FILE *f, const struct as_report *r, const struct as_violation *v);
 void as_report_table(FILE *f, struct as_report *reps, int n);
 int as_report_json(FILE *f, struct as_report *reps, int n, const char *kernel_release, int exit_code);
