@@ -78,8 +78,7 @@ static void exit_codes(void)
 static void patterns(void)
 {
 	ASSERT_TRUE(as_re_search("split the arena", "the kernel split the arena VMA"), "a literal anywhere");
-	ASSERT_TRUE(!as_re_search("split the arena", "the kernel split the arenas"[0] ? "split the aren" : ""),
-		    "not a prefix of it");
+	ASSERT_TRUE(!as_re_search("split the arena", "split the aren"), "not a text shorter than it");
 	ASSERT_TRUE(as_re_search("^the kernel", "the kernel split"), "^ at the start");
 	ASSERT_TRUE(!as_re_search("^kernel", "the kernel split"), "^ only at the start");
 	ASSERT_TRUE(as_re_search("^taint 0 -> 32$", "kmsg: x\ntaint 0 -> 32\n"), "^ and $ at a line's ends");
