@@ -342,7 +342,7 @@ stop_qemu() {
 	qpid=
 }
 cleanup() {
-	trap '' INT TERM HUP
+	trap '' INT TERM HUP PIPE
 	stop_qemu
 	# a fetch runs in its own process group: apt-get and its methods too,
 	# all gone before their directory is
@@ -379,6 +379,7 @@ on_sig() { echo "vm: $1: stopping the VM" >&2; exit "$2"; }
 trap on_int INT
 trap 'on_sig SIGTERM 143' TERM
 trap 'on_sig SIGHUP 129' HUP
+trap 'exit 141' PIPE	# a reader gone (| head): still clean up
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/as-vm.XXXXXX") || die "mktemp failed"
 # tick SECONDS: a wait that a signal's trap interrupts at once (a read of a
