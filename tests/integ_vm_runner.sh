@@ -10,10 +10,11 @@
 #    RIP, trace), not the "Bad page state" lines before it, the scenario and
 #    seed; Bad page state alone is no crash;
 #  - two runners at once on a fresh cache both work;
-#  - SIGTERM during a download leaves no directory and no process;
+#  - Ctrl-C or SIGTERM during a download leaves no directory and no process;
 #  - the guest's progress lines arrive while it runs; SIGINT reaches the
 #    guest's arena-stress, which reports; SIGTERM leaves no qemu (by PID) and
 #    no temporary directory (by path);
+#  - a hang (--timeout): exit 11, its console kept;
 #  - an injected crash (--inject-crash, sysrq c) twice (--repeat 2): its
 #    report in the output, the console in the results directory, the JSON.
 # Readiness is the runner's own output, polled; no sleep is a synchronisation.
@@ -134,26 +135,31 @@ grep -h "Could not get lock\|no package matches" "$TMP/a.out" "$TMP/b.out" && fa
 check "the kernel was fetched once, into the cache" [ -s "$c2/$newest.vmlinuz" ]
 check "no fetch directory left" [ -z "$(ls -A "$c2" | grep '^\.fetch')" ]
 
-# ---- SIGTERM during a download ----
-rm -f "$c2/$newest.vmlinuz"
+# ---- Ctrl-C or SIGTERM during a download ----
 mkdir -p "$TMP/tmpd"
-AS_VM_CACHE=$c2 TMPDIR=$TMP/tmpd bash "$R" --kernel-pkg "$newest" -- --list >"$TMP/dl.out" 2>&1 &
-rp=$!
-# the download under way: the runner's child that runs it (by parent PID)
-end=$(( $(date +%s) + 60 ))
-until kids=$(pgrep -P "$rp" -f 'debian-fetch.sh get'); do
-	[ "$(date +%s)" -lt "$end" ] || { fail "no download within 60 s"; break; }
-	sleep 0.05
+for sig in INT TERM; do
+	rm -f "$c2/$newest.vmlinuz"
+	set -m	# (a script's background command ignores SIGINT)
+	AS_VM_CACHE=$c2 TMPDIR=$TMP/tmpd bash "$R" --kernel-pkg "$newest" -- --list >"$TMP/dl.out" 2>&1 &
+	rp=$!
+	set +m
+	# the download under way: the runner's child that runs it (by parent PID)
+	end=$(( $(date +%s) + 60 ))
+	until kids=$(pgrep -P "$rp" -f 'debian-fetch.sh get'); do
+		[ "$(date +%s)" -lt "$end" ] || { fail "SIG$sig: no download within 60 s"; break; }
+		sleep 0.05
+	done
+	kill -$sig "$rp"
+	wait "$rp"; rc=$?
+	want=$([ $sig = INT ] && echo 130 || echo 143)
+	check "SIG$sig during a download: exit $want (got $rc)" [ $rc -eq $want ]
+	for k in $kids; do
+		check "SIG$sig during a download: its child $k is gone" gone "$k" 10
+		check "SIG$sig during a download: so is its process group (apt-get)" eval '! pgrep -g "$k" >/dev/null'
+	done
+	check "SIG$sig during a download: no fetch directory left" [ -z "$(ls -A "$c2" | grep '^\.fetch')" ]
+	check "SIG$sig during a download: no temporary directory left" [ -z "$(ls -A "$TMP/tmpd")" ]
 done
-kill -TERM "$rp"
-wait "$rp"; rc=$?
-check "SIGTERM during a download: exit 143 (got $rc)" [ $rc -eq 143 ]
-for k in $kids; do
-	check "SIGTERM during a download: its child $k is gone" gone "$k" 10
-	check "SIGTERM during a download: so is its process group (apt-get)" eval '! pgrep -g "$k" >/dev/null'
-done
-check "SIGTERM during a download: no fetch directory left" [ -z "$(ls -A "$c2" | grep '^\.fetch')" ]
-check "SIGTERM during a download: no temporary directory left" [ -z "$(ls -A "$TMP/tmpd")" ]
 
 # ---- the guest's output as it comes; SIGINT reaches the guest's run ----
 # start OUT ARGS...: the runner in its own process group (set -m: a
@@ -194,6 +200,17 @@ check "SIGTERM: exit 143 (got $rc)" [ $rc -eq 143 ]
 check "SIGTERM: qemu $qp is gone" gone "$qp" 10
 for k in $kids; do check "SIGTERM: the runner's child $k is gone" gone "$k" 10; done
 check "SIGTERM: no temporary directory left" [ -z "$(ls -A "$TMP/tmpd")" ]
+
+# ---- no result before the timeout: a hang, its console kept ----
+TMPDIR=$TMP/tmpd bash "$R" --timeout 25 --qemu-pidfile "$TMP/qemu.pid" --results "$TMP/hres" \
+	-- -s fault-free -d 120 >"$TMP/hang.out" 2>&1; rc=$?
+check "timeout: exit 11 (got $rc)" [ $rc -eq 11 ]
+check "timeout: said so" grep -q '^vm: .*: no result within 25s (hang)' "$TMP/hang.out"
+check "timeout: qemu $(cat "$TMP/qemu.pid") is gone" gone "$(cat "$TMP/qemu.pid")" 10
+d=$(sed -n 's/^vm: evidence kept in \(.*\)\/ (.*/\1/p' "$TMP/hang.out")
+check "timeout: the whole console kept in the results directory" \
+	eval '[ "${d#"$TMP/hres/"}" != "$d" ] && grep -q AS-VM-START "$d/console" && grep -qE "$prog" "$d/console"'
+check "timeout: no temporary directory left" [ -z "$(ls -A "$TMP/tmpd")" ]
 
 # ---- an injected crash, twice ----
 seed=4711

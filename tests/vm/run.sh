@@ -155,7 +155,14 @@ import json, re, sys
 console, rc, out, image, qver, smp, took, thread, used = sys.argv[1:]
 rc = int(rc)
 text = open(console, errors='replace').read().replace('\r', '')
-lines = [re.sub(r'^\[\s*\d+\.\d+\]\s?', '', l) for l in text.split('\n')]
+raw = text.split('\n')
+ts_re = re.compile(r'^\[\s*\d+\.\d+\]\s?')
+lines = [ts_re.sub('', l) for l in raw]
+# the kernel's lines carry a time stamp (printk.time): the program's lines,
+# which may land inside a crash dump, do not
+kern = [bool(ts_re.match(l)) for l in raw]
+if not any(kern):
+    kern = [True] * len(raw)
 def between(a, b):
     try:
         i = next(k for k, l in enumerate(lines) if l.startswith(a))
@@ -174,7 +181,7 @@ reg_re = re.compile(r'^(Code|RSP|RAX|RDX|RBP|R10|R13|FS|CS|CR2|DR0|DR3|PKRU|ORIG
 frame_re = re.compile(r'^\s+(</?[A-Z]+>|\? \S+|\S+\+0x[0-9a-f]+/0x[0-9a-f]+.*|0x[0-9a-f]+)$')
 crash = None
 for i, l in enumerate(lines):
-    if not crash_re.search(l) or 'Bad page state' in l or 'AS-VM-' in l:
+    if not kern[i] or not crash_re.search(l) or 'Bad page state' in l or 'AS-VM-' in l:
         continue
     m = crash_re.search(l)
     msg = l[m.start():].strip()
@@ -182,6 +189,8 @@ for i, l in enumerate(lines):
             else 'oops' if msg.startswith('Oops') else 'panic' if msg.startswith('Kernel panic') else 'bug')
     rip, trace, ct = None, [], None
     for k in range(i + 1, min(i + 80, len(lines))):
+        if not kern[k]:
+            continue
         if lines[k].startswith('Call Trace:'):
             ct = k
             break
@@ -192,6 +201,8 @@ for i, l in enumerate(lines):
         # frames, and the interrupted contexts' RIP (their registers skipped)
         for k in range(ct + 1, min(ct + 160, len(lines))):
             x = lines[k].strip()
+            if not kern[k]:
+                continue
             if frame_re.match(lines[k]) or x.startswith('RIP: '):
                 trace.append(x)
             elif not reg_re.match(x):
@@ -467,7 +478,9 @@ fi
 cp "$BIN" "$root/$prog"
 [ -n "$KCONFIG" ] && cp "$KCONFIG" "$root/kconfig"
 inject=
-[ -n "$INJECT" ] && inject="( sleep $INJECT; echo AS-VM-INJECT-CRASH; echo c >/proc/sysrq-trigger ) &"
+# (the marker through the kernel's log, at KERN_CRIT: on the console, in order,
+# before the panic; a tty write could come after it)
+[ -n "$INJECT" ] && inject="( sleep $INJECT; echo '<2>AS-VM-INJECT-CRASH' >/dev/kmsg; echo c >/proc/sysrq-trigger ) &"
 cat >"$root/init" <<INIT
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
