@@ -1,7 +1,8 @@
 #!/bin/bash
 # fault-free on the real kernel: it does real work, survives the SIGSEGVs it
 # provokes, and any divergence it reports is confirmed by the kernel's own
-# evidence (the user PTE's PFN, restored coherence after MADV_DONTNEED).  The
+# evidence (the user PTE's PFN, restored coherence after MADV_DONTNEED).  On
+# a kernel with finding 1 (the VM's 6.12, 6.18, 7.3) it must find it.  The
 # independent confirm_orphan is judged the same way, on its own evidence: a
 # racy bug need not show in two random runs alike, so neither run is held
 # to the other's verdict.
@@ -9,8 +10,9 @@
 needs_arena vm
 
 $AS -s fault-free -d 2 --seed 7 --json "$TMP/r.json" >"$TMP/out" 2>&1; rc=$?
-check "exit 0 or 1, or 3 for finding 2 alone (got $rc)" run_ok $rc "$TMP/r.json"
 s='d["scenarios"][0]'
+outcome $rc "$TMP/r.json" "$FINDING_KINDS"
+finding1 "$TMP/r.json"
 # floors that prove real work even when the host steals most of the CPU
 # (seen here: 113 allocs in 2 s; typical is 100x that, see the README)
 for c in alloc:20 free:20 faults:200 user_read:200; do
@@ -26,9 +28,6 @@ if [ $rc -eq 1 ] || [ $rc -eq 3 ]; then
 	first=$(json "$TMP/r.json" "$s[\"first_detection_ms\"]")
 	echo "note: divergence found, first detection after ${first} ms"
 	kinds=$(json "$TMP/r.json" "' '.join(sorted($s['by_kind']))")
-	check "only divergence kinds reported ($kinds)" \
-		grep -qxE "($FINDING_KINDS| )+" <<<"$kinds"
-	splats_ok "$kinds" "$TMP/r.json"
 	# a page-lock hang is a real finding on 6.18 too (README): note it
 	grep -q hang <<<"$kinds" && echo "note: workers hung in the kernel (reported as 'hang')"
 	d="[v for v in $s['violations'] if v['kind'] not in ('hang', 'kernel-splat')]"

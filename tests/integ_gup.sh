@@ -8,7 +8,6 @@ needs_arena vm
 needs_scenario gup
 
 (cd "$TMP" && AS_DIO_DIR=$TMP "$OLDPWD/$AS" -s gup -d 2 --seed 14 --json "$TMP/g.json") >"$TMP/out" 2>&1; rc=$?
-check "exit 0 or 1, or 3 for finding 2 alone (got $rc)" run_ok $rc "$TMP/g.json"
 if ! wedged "$TMP/g.json" >/dev/null; then
 	n=$(json "$TMP/g.json" 'd["scenarios"][0]["counters"]["child"]')
 	check "second processes ran process_vm_readv/writev ($n)" [ "$n" -gt 2 ]
@@ -16,5 +15,5 @@ fi
 note=$(json "$TMP/g.json" 'd["scenarios"][0].get("note", "")')
 [ -n "$note" ] && echo "note: $note"
 check "the O_DIRECT file was removed" [ -z "$(ls -A "$TMP" | grep -v '\.json$\|^out$')" ]
-kpath_checks "$TMP/g.json" 200
+kpath_checks $rc "$TMP/g.json" 200
 done_test

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Every oracle fires on an injected divergence, through the real kernel path:
 # BPF dirties a fresh page before the zero check; BPF misreports the user's
-# nonce in the sweep.  (--user-threads 0 keeps the real race out.)
+# nonce in the sweep; a free leaves a user PTE on its page.  (--user-threads 0
+# keeps the real race out.)
 . "$(dirname "$0")/lib.sh"
 needs_arena vm
 
@@ -19,6 +20,23 @@ check "coherence oracle: coherence reported" \
 check "coherence oracle: both views quoted" grep -q "user wrote 0x.*BPF read 0x" "$TMP/out"
 check "coherence oracle: the re-check did not call an injected lie an orphaned PTE" \
 	[ "$(json "$TMP/s.json" 'any(v["confirmed"] for v in d["scenarios"][0]["violations"])')" = False ]
+# stale-free oracle: one single-page free leaves this process's PTE on the
+# page (--inject stale, user/pages.c: the engine skips that BPF free and
+# frees it for real at the sweep that judges it): reported as
+# stale-free-mapping, confirmed, with the PTE's PFN, and nothing else
+$AS -s fault-free -u 0 -d 1 --inject stale --json "$TMP/f.json" >"$TMP/out" 2>&1; rc=$?
+check "stale-free oracle: exit 1 (got $rc)" [ $rc -eq 1 ]
+check "stale-free oracle: the scenario ran" [ "$(json "$TMP/f.json" 'd["scenarios"][0]["status"]')" = ran ]
+check "stale-free oracle: stale-free-mapping reported, and only it" \
+	[ "$(json "$TMP/f.json" 'list(d["scenarios"][0]["by_kind"])')" = "['stale-free-mapping']" ]
+sf='[v for v in d["scenarios"][0]["violations"] if v["kind"] == "stale-free-mapping" and "[injected]" in v["saw"]]'
+check "stale-free oracle: marked injected, confirmed, with the user PTE's PFN" \
+	[ "$(json "$TMP/f.json" "len($sf) == 1 and $sf[0]['confirmed'] and int($sf[0]['pfn_user'], 16) > 0")" = True ]
+check "stale-free oracle: classified as a PTE the free did not zap" \
+	[ "$(json "$TMP/f.json" "'orphaned user PTE on a freed page' in $sf[0]['classification'] and
+		'the free did not zap it' in $sf[0]['classification']")" = True ]
+check "stale-free oracle: the text report quotes the PFN" grep -qE "pagemap: +user PTE pfn 0x[0-9a-f]+" "$TMP/out"
+
 # Hang watchdog: a worker that never reaches a quiesce point again is
 # reported within seconds, and the tool still reports and exits.  Here a
 # user worker parked in pause(): not in the kernel, so it is the tool's own

@@ -7,7 +7,10 @@
 . "$(dirname "$0")/lib.sh"
 needs_arena
 
-$AS -s fault-free --seed 21 -d 5 --repro "$TMP/r" >"$TMP/out" 2>&1; rc=$?
+$AS -s fault-free --seed 21 -d 5 --repro "$TMP/r" --json "$TMP/r.json" >"$TMP/out" 2>&1; rc=$?
+# --repro stops at the first violation: finding 1's on a kernel that has it
+outcome $rc "$TMP/r.json" "$FINDING_KINDS"
+finding1 "$TMP/r.json"
 if [ $rc -eq 1 ]; then
 	check "reproducer files written" [ -s "$TMP/r/repro.bpf.c" -a -s "$TMP/r/repro.c" -a -s "$TMP/r/Makefile" -a -s "$TMP/r/README.md" ]
 	check "the tool says where" grep -q "^repro: .* written to $TMP/r/" "$TMP/out"

@@ -14,18 +14,26 @@ needs_arena vm
 $AS -s teardown -d 3 --json "$TMP/t.json" >"$TMP/out" 2>&1; rc=$?
 s='d["scenarios"][0]'
 n=$(json "$TMP/t.json" "$s['counters']['child']"); check "arenas created, filled and destroyed ($n)" [ "$n" -ge 24 ]
-if [ "$AS" = tests/vm/as-vm ] && [ $rc -eq 1 ] && [ "$(json "$TMP/t.json" "list($s['by_kind'])")" = "['leak']" ]; then
-	# no memory cgroup in the VM: the measure is MemTotal - MemFree - PageTables,
-	# which other activity in the guest moves too: of 7 such runs on 2026-12-05,
-	# the 5 on a quiet host were clean and the 2 on a loaded one were not:
-	# reported, not failed on, there
-	echo "note: in the VM the clean run reported a leak (the guest-wide measure): $(json "$TMP/t.json" "$s['violations'][0]['saw'][:300]")"
+# The measure is the memory cgroup where there is one, else the system's
+# MemTotal - MemFree - PageTables, which other activity in the guest moves
+# too (of 7 runs in a VM without cgroups on 2026-12-05, the 5 on a quiet host
+# were clean and the 2 on a loaded one were not).  Where a memory cgroup must
+# exist (the VM once its /init mounts cgroup2) the run must have used it and
+# be clean; only without one is a leak report on the clean run a note.
+memcg=$(json "$TMP/t.json" "$s['memcg_delta_kb']")
+if [ "$memcg" != None ] || { [ "$AS" = tests/vm/as-vm ] && vm_memcg; }; then
+	check "a memory cgroup measured the run ($memcg KiB after teardown)" [ "$memcg" != None ]
+	outcome $rc "$TMP/t.json" ""	# clean: no leak, no other kind
+elif [ $rc -eq 1 ] && [ "$(json "$TMP/t.json" "list($s['by_kind'])")" = "['leak']" ]; then
+	outcome $rc "$TMP/t.json" leak
+	echo "note: no memory cgroup: the clean run reported a leak by the guest-wide measure: $(json "$TMP/t.json" "$s['violations'][0]['saw'][:300]")"
 else
-	check "clean (exit $rc, $(json "$TMP/t.json" "$s['by_kind']"))" [ $rc -eq 0 ]
+	echo "note: no memory cgroup: the teardown check used the guest-wide measure"
+	outcome $rc "$TMP/t.json" ""
 fi
 
 $AS -s teardown -d 3 --inject leak --json "$TMP/i.json" >"$TMP/out" 2>&1; rc=$?
-check "injected: exit 1, or 3 with finding 2 (got $rc)" found_rc $rc "$TMP/i.json"
+outcome $rc "$TMP/i.json" leak leak
 check "injected: the kept arenas' memory is reported, marked injected" \
 	[ "$(json "$TMP/i.json" "any('[injected: kept open]' in v['saw'] and v['kind'] == 'leak' for v in $s['violations'])")" = True ]
 done_test

@@ -10,6 +10,7 @@ bash tests/vm/run.sh --kernel-pkg "$pkg" --timeout 300 --json-out "$TMP/vm.json"
 	-s fault-free,madvise,contract,munmap-remap,multi-process,pinned,io-wq,gup >"$TMP/out" 2>&1; rc=$?
 grep -E "^vm:|^scenario|ran |skipped |failed " "$TMP/out"
 vm_result $rc "the scenarios"
+outcome $rc "$TMP/vm.json" "*"	# every scenario ran; the exit code is what they found
 kernel=$(json "$TMP/vm.json" 'd["kernel"]')
 echo "note: VM kernel $kernel"
 for sc in fault-free madvise contract munmap-remap multi-process pinned io-wq gup; do

@@ -14,6 +14,7 @@ bash tests/vm/run.sh --kernel-pkg "$pkg" --timeout 300 --json-out "$TMP/vm.json"
 	--console-out "$TMP/console" -- -d 16 -s fault-free,madvise,gup,reserve >"$TMP/out" 2>&1; rc=$?
 grep -E "^vm:|^scenario|ran |skipped |failed |paths off|accounting oracle" "$TMP/out"
 vm_result $rc "fault-free, madvise, gup, reserve"
+outcome $rc "$TMP/vm.json" "$FINDING_KINDS|contract|unreachable-page"
 kernel=$(json "$TMP/vm.json" 'd["kernel"]')
 echo "note: VM kernel $kernel"
 for sc in fault-free madvise gup; do
@@ -41,7 +42,8 @@ echo "note: $kernel reserve: $(json "$TMP/vm.json" "$q['by_kind']")"
 bash tests/vm/run.sh --kernel-pkg "$pkg" --timeout 200 --json-out "$TMP/vm.json" \
 	--console-out "$TMP/console" -- -d 2 -s fault-free -u 0 --inject acct >"$TMP/out" 2>&1; rc=$?
 vm_result $rc "fault-free --inject acct"
+outcome $rc "$TMP/vm.json" accounting accounting
 n=$(json "$TMP/vm.json" "d['scenarios'][0]['by_kind'].get('accounting', 0)")
-check "accounting oracle fires on the injected lie ($n)" [ "$n" -eq 1 ]
+check "accounting oracle fires once on the injected lie ($n)" [ "$n" -eq 1 ]
 check "and marks it injected" grep -q "accounting.*\[injected\]\|\[injected\]" "$TMP/out"
 done_test

@@ -11,6 +11,7 @@ bash tests/vm/run.sh --kernel-pkg "$pkg" --timeout 300 --json-out "$TMP/vm.json"
 	--console-out "$TMP/console" -- --unsafe -s dofork -d 10 >"$TMP/out" 2>&1; rc=$?
 grep -E "^vm:|^dofork|^note" "$TMP/out"
 vm_result $rc dofork
+outcome $rc "$TMP/vm.json" "*"
 s='d["scenarios"][0]'
 n=$(json "$TMP/vm.json" "$s['counters']['contract_checks']")
 check "MADV_DOFORK was tried ($n)" [ "$n" -gt 0 ]

@@ -13,6 +13,7 @@ bash tests/vm/run.sh --kernel-pkg "$pkg" --timeout 300 --json-out "$TMP/vm.json"
 	--console-out "$TMP/console" -- -d 12 -s fault-free,reuse -p 1048576 >"$TMP/out" 2>&1; rc=$?
 grep -E "^vm:|^scenario|ran |skipped |failed " "$TMP/out"
 vm_result $rc "fault-free, reuse with a 4 GiB arena"
+outcome $rc "$TMP/vm.json" "*"
 for sc in fault-free reuse; do
 	q="[s for s in d['scenarios'] if s['name'] == '$sc'][0]"
 	check "$sc ran in a 4 GiB arena" [ "$(json "$TMP/vm.json" "$q['status']")" = ran ]
@@ -28,6 +29,7 @@ bash tests/vm/run.sh --kernel-pkg "$pkg" --timeout 300 --json-out "$TMP/vm.json"
 	>"$TMP/out" 2>&1; rc=$?
 grep -E "^vm:|^scenario|ran |skipped |failed " "$TMP/out"
 vm_result $rc "reserve, reuse at a base 2 GiB into its 4 GiB window"
+outcome $rc "$TMP/vm.json" "*"
 q="[s for s in d['scenarios'] if s['name'] == 'reserve'][0]"
 check "reserve ran at the moved base" [ "$(json "$TMP/vm.json" "$q['status']")" = ran ]
 n=$(json "$TMP/vm.json" "$q['counters']['reserve']"); check "reserve: reservations made ($n)" [ "$n" -gt 20 ]

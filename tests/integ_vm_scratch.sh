@@ -18,13 +18,13 @@
 needs_vm
 pkg=${AS_VM73_KERNEL_PKG:-'linux-image-7.3.*-cloud-amd64'}
 export AS_VM_SMP=1
-vm() {	# vm WHAT ARGS...: one run of the scenario
-	local what=$1; shift
+vm() {	# vm WHAT ALLOWED REQUIRED ARGS...: one run of the scenario, its outcome
+	local what=$1 allowed=$2 req=$3 rc; shift 3
 	bash tests/vm/run.sh --kernel-pkg "$pkg" --timeout 300 --json-out "$TMP/vm.json" \
-		--console-out "$TMP/console" -- -d 8 -s scratch --unsafe --pages 1024 "$@" >"$TMP/out" 2>&1
-	vm_result $? "$what"
+		--console-out "$TMP/console" -- -d 8 -s scratch --unsafe --pages 1024 "$@" >"$TMP/out" 2>&1; rc=$?
+	vm_result $rc "$what"
 	q="d['scenarios'][0]"
-	check "$what: scratch ran" [ "$(json "$TMP/vm.json" "$q['status']")" = ran ]
+	outcome $rc "$TMP/vm.json" "$allowed" $req
 	n=$(json "$TMP/vm.json" "$q['counters']['scratch']")
 	check "$what: the scratch page was installed and seen through BPF ($n times)" [ "$n" -gt 10 ]
 	check "$what: the accounting oracle is off with its reason" \
@@ -32,16 +32,16 @@ vm() {	# vm WHAT ARGS...: one run of the scenario
 	kinds=$(json "$TMP/vm.json" "$q['by_kind']")
 }
 
-vm "windows only" --scratch-no-alloc
+vm "windows only" "" "" --scratch-no-alloc
 n=$(json "$TMP/vm.json" "$q['counters']['contract_checks']")
 check "windows only: user reads of scratched pages checked ($n)" [ "$n" -gt 10 ]
 check "windows only: clean on 7.3.4 as shipped ($kinds)" [ "$kinds" = "{}" ]
 
-vm "--inject scratch" --scratch-no-alloc --inject scratch
+vm "--inject scratch" bpf-token bpf-token --scratch-no-alloc --inject scratch
 check "--inject scratch: one token violation and nothing else ($kinds)" [ "$kinds" = "{'bpf-token': 1}" ]
 check "--inject scratch: marked injected" grep -q "through the scratch page at page .*\[injected\]" "$TMP/out"
 
-vm "allocations over scratched pages"
+vm "allocations over scratched pages" "*" dirty-alloc
 n=$(json "$TMP/vm.json" "$q['counters']['scratch_alloc']")
 check "allocations over scratched pages ($n)" [ "$n" -gt 5 ]
 # what the scratch page holds: the scenario's marker at 1024, or the token an

@@ -171,7 +171,12 @@ struct as_run {
 	uint64_t elapsed_ns;
 	double share_s;			/* the run's share of --duration */
 	bool hung;			/* workers stuck in the kernel: cannot tear down */
+	/* --inject stale: 0 armed, page + 1 while a free of that page was
+	 * skipped (the table says free, this process still maps the page),
+	 * AS_STALE_DONE once a sweep reported it; see as_stale_skip() */
+	_Atomic uint32_t inj_stale;
 };
+#define AS_STALE_DONE UINT32_MAX
 
 /* workers.c */
 int as_spawn(struct as_run *r, bool bpf, void (*fn)(struct as_worker *w));
@@ -219,6 +224,13 @@ static inline void touch1(struct as_run *r, uint32_t p)
 uint32_t as_page_state(const struct as_run *r, uint32_t p);
 /* Record a violation: time, address, report, console, --stop-on-violation. */
 void as_violation(struct as_run *r, struct as_violation *v);
+
+/* --inject stale, the free half: true when this free (of page p, n pages,
+ * whose user PTE read pm just before it) is the one whose BPF free is
+ * skipped.  as_stale_late_free(): the sweep that judged page p frees it for
+ * real (its zap drops the PTE); found: the sweep reported it. */
+bool as_stale_skip(struct as_run *r, uint32_t p, uint32_t n, bool deferred, bool have_pm, uint64_t pm);
+void as_stale_late_free(struct as_run *r, uint32_t p, bool found);
 
 /* sweep.c: quiesce all workers, run the coherence sweep, resume.  With
  * every worker parked no BPF op is in flight, so the accounting oracle

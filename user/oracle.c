@@ -299,6 +299,39 @@ static int memcg_find(char *dir, size_t len, const char **file)
 	return found;
 }
 
+/* Where this process can make its own memory cgroup: its memcg (memcg_find),
+ * or, on cgroup2, its cgroup when that has none of its own but gives the
+ * memory controller to its children (the root cgroup: the VM runner's /init
+ * runs the tool there).  1 and dir, or 0. */
+static int memcg_home(char *dir, size_t len)
+{
+	char line[400], ctl[256] = "", path[512];
+	const char *file;
+	int found = 0;
+	FILE *f, *c;
+
+	if (memcg_find(dir, len, &file))
+		return 1;
+	f = fopen("/proc/self/cgroup", "r");
+	while (f && fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = 0;
+		if (strncmp(line, "0::", 3))
+			continue;
+		snprintf(path, sizeof(path), "/sys/fs/cgroup%s/cgroup.subtree_control",
+			 strcmp(line + 3, "/") ? line + 3 : "");
+		if ((c = fopen(path, "r"))) {
+			found = fgets(ctl, sizeof(ctl), c) && strstr(ctl, "memory");
+			fclose(c);
+		}
+		break;
+	}
+	if (f)
+		fclose(f);
+	if (found)
+		snprintf(dir, len, "%.*s", (int)(strrchr(path, '/') - path), path);
+	return found;
+}
+
 long long as_memcg_usage(void)
 {
 	char dir[512], path[600], buf[64];
@@ -377,12 +410,11 @@ static bool run_gone(long pid)
 int as_memcg_sweep_stale(void)
 {
 	char dir[512], sub[1024];
-	const char *file;
 	struct dirent *e;
 	int n = 0;
 	DIR *d;
 
-	if (!memcg_find(dir, sizeof(dir), &file) || !(d = opendir(dir)))
+	if (!memcg_home(dir, sizeof(dir)) || !(d = opendir(dir)))
 		return 0;
 	while ((e = readdir(d)))
 		if (!strncmp(e->d_name, "arena-stress-", 13) && e->d_type == DT_DIR) {
@@ -411,12 +443,11 @@ int as_memcg_sweep_stale(void)
 int as_memcg_isolate(char *made, size_t len)
 {
 	char dir[512], sub[600], procs[700];
-	const char *file;
 	FILE *f;
 	int ok;
 
 	made[0] = 0;
-	if (!memcg_find(dir, sizeof(dir), &file))
+	if (!memcg_home(dir, sizeof(dir)))
 		return -1;
 	snprintf(sub, sizeof(sub), "%s/arena-stress-%d", dir, getpid());
 	if (mkdir(sub, 0755) && errno != EEXIST)

@@ -455,6 +455,41 @@ static bool deferred_done(struct as_run *r, uint32_t p, uint64_t tok)
 	return false;
 }
 
+/*
+ * --inject stale: a user PTE left on a page the arena freed, the state
+ * finding 1 leaves behind, made on purpose so that the stale-free oracle is
+ * shown to fire through its whole real path (pagemap, as_judge_page, the
+ * re-check, the report).  The kernel cannot be made to skip its zap, so the
+ * engine emulates a free that returned without zapping: for one single-page
+ * sleepable free of a page this process maps (its PTE present just before),
+ * BPF's bpf_arena_free_pages() is not called and the page table records the
+ * free as after any free that returned.  The PTE then stays on the page, with
+ * the PFN it had, as the post-free samples show, and the free's suspect
+ * starts a sweep.  What differs from the kernel bug until that sweep: the
+ * arena still owns the page (BPF reads its old token, not 0; an allocation at
+ * that address fails, the kernel's page count is one more).  The sweep that
+ * judges the page frees it for real (as_stale_late_free), after its verdict
+ * and before its re-check: the kernel's zap drops the PTE, so the re-check
+ * sees what it sees after a real orphaned PTE, a free page that faults.
+ * Once per run; re-armed if the sweep found no PTE (a worker dropped it).
+ */
+bool as_stale_skip(struct as_run *r, uint32_t p, uint32_t n, bool deferred, bool have_pm, uint64_t pm)
+{
+	uint32_t armed = 0;
+
+	return (r->o->inject & AS_INJ_STALE) && n == 1 && !deferred && have_pm && (pm & PM_PRESENT) &&
+	       getpid() == r->a.pid &&	/* the sweep runs in this process */
+	       atomic_compare_exchange_strong(&r->inj_stale, &armed, p + 1);
+}
+
+void as_stale_late_free(struct as_run *r, uint32_t p, bool found)
+{
+	struct as_op op = {.op = AS_OP_FREE, .pgoff = p, .cnt = 1};
+
+	as_bpf_op(r, &op);
+	atomic_store(&r->inj_stale, found ? AS_STALE_DONE : 0);
+}
+
 static int free_span(struct as_worker *w, uint32_t idx, uint32_t n, bool deferred)
 {
 	struct as_run *r = w->run;
@@ -489,7 +524,8 @@ static int free_span(struct as_worker *w, uint32_t idx, uint32_t n, bool deferre
 	op.op = AS_OP_FREE;
 	op.pgoff = pgoff;
 	op.cnt = n;
-	err = as_bpf_op_fd(deferred ? r->nosleep_fd : r->prog_fd, &op);
+	err = as_stale_skip(r, pgoff, n, deferred, have_pm, have_pm ? before[0] : 0) ? 0
+	    : as_bpf_op_fd(deferred ? r->nosleep_fd : r->prog_fd, &op);
 	if (err) {	/* nothing was freed: still ours */
 		for (i = 0; i < n; i++) {
 			atomic_store_explicit(&r->pages[pgoff + i].state, me, memory_order_release);

@@ -220,6 +220,7 @@ int as_sweep(struct as_run *r)
 		for (j = 0; j < bn; j++) {
 			struct as_view *v = &views[j];
 			struct as_violation viol = {0};
+			bool stale;
 
 			p = bl[j];
 			if (atomic_load(&r->pages[p].state) & PS_BUSY)
@@ -232,6 +233,10 @@ int as_sweep(struct as_run *r)
 				v->pfn = pm1[j] & PM_PFN_MASK;
 			}
 			viol.kind = as_judge_page(v, viol.saw, sizeof(viol.saw));
+			/* --inject stale: the skipped free runs now, before the re-check */
+			stale = p + 1 == atomic_load(&r->inj_stale);
+			if (stale)
+				as_stale_late_free(r, p, viol.kind != V_NONE);
 			if (viol.kind == V_NONE) {
 				/* free, clean, unmapped here: off the list until touched */
 				if (!v->allocated && !(atomic_load(&r->pages[p].state) & PS_RESV) &&
@@ -243,7 +248,7 @@ int as_sweep(struct as_run *r)
 				continue;
 			}
 			viol.pgoff = p;
-			if (op.inject)
+			if (op.inject || stale)
 				strncat(viol.saw, " [injected]", sizeof(viol.saw) - strlen(viol.saw) - 1);
 			confirm(r, &viol, v);
 			as_violation(r, &viol);

@@ -14,7 +14,10 @@
 # named edit over it), then boots each in the VM runner with arena-stress's
 # default VM invocation (--unsafe -d SECS: every scenario) and prints the kill
 # matrix: for a mutant, killed or not, by which oracle or kernel report, and
-# the guest time to the first kill; the base and every negative control must
+# the guest time to the first kill.  A kill counts only when a kind its
+# '# expect:' line names fired, or a kernel report (a splat, a crash); a run
+# where only another kind fired says "killed by other (X, expected Y)" and is
+# not counted, nor are tool-stuck or a VM hang.  The base and every negative control must
 # be clean in every run.  Exit 0 when they are, 1 when not, 2 on a build or
 # usage error.  A surviving mutant is a gap in the tool, reported, not an exit.
 set -u
@@ -40,40 +43,18 @@ OUTF=${AS_MUT_OUT:-$here/results-$ver${scx:+-scx}.txt}
 defargs=(--unsafe -d "$SECS")
 [ -n "$scx" ] && defargs+=(--scratch-no-alloc)
 
-# one VM run: prints "VERDICT<TAB>BY<TAB>FIRST_S<TAB>SCENARIO<TAB>WORK"
-# (arena-stress arguments after the tag: default, --unsafe -d SECS)
+# one VM run: prints "VERDICT<TAB>BY<TAB>FIRST_S<TAB>SCENARIO<TAB>WORK", judged
+# against the mutant's expect line (mutate.py verdict: a kill is an expected
+# kind or a kernel report; tool-stuck, a VM hang or another kind is not)
+# (arena-stress arguments after the expect line: default, --unsafe -d SECS)
 run_one() {
-	local img=$1 tag=$2 rc
-	shift 2
+	local img=$1 tag=$2 expect=$3 rc
+	shift 3
 	[ $# -gt 0 ] || set -- "${defargs[@]}"
 	bash tests/vm/run.sh --kernel "$img" --timeout $((SECS * 6 + 120)) --json-out "$work/$tag.json" \
 		--console-out "$work/$tag.console" -- "$@" >"$work/$tag.out" 2>&1
 	rc=$?
-	python3 - "$work/$tag.json" "$rc" <<'PY'
-import json, sys
-path, rc = sys.argv[1], int(sys.argv[2])
-if rc == 10:
-    print("killed\tkernel crash\t-\t-\t-"); sys.exit()
-if rc == 11:
-    print("killed\tVM hang (no result)\t-\t-\t-"); sys.exit()
-if rc not in (0, 1, 3):
-    print("error\tarena-stress exit %d\t-\t-\t-" % rc); sys.exit()
-d = json.load(open(path))
-t, first = 0.0, None
-allocs = sum(s["counters"].get("alloc", 0) for s in d["scenarios"])
-for s in d["scenarios"]:
-    if s["status"] != "ran":
-        continue
-    if s["violations_total"] and first is None:
-        v = s["violations"][0] if s["violations"] else {"kind": "?"}
-        first = (v["kind"], t + (s["first_detection_ms"] or 0) / 1000.0, s["name"])
-    t += s["duration_s"]
-if first is None:
-    print("clean\t-\t-\t-\t%d allocs" % allocs)
-else:
-    kinds = sorted({k for s in d["scenarios"] for k in s["by_kind"]})
-    print("killed\t%s (first: %s)\t%.2f\t%s\t%d allocs" % (",".join(kinds), first[0], first[1], first[2], allocs))
-PY
+	python3 "$here/mutate.py" verdict "$work/$tag.json" "$rc" "$expect"
 }
 
 ok=1
@@ -84,30 +65,32 @@ ok=1
 } | tee "$work/matrix"
 killed=0 total=0
 while read -r variant img; do
-	why= own=
+	why= own= expect=clean
 	if [ "$variant" = fixed ]; then kind=base; else
 		kind=$(python3 "$here/mutate.py" meta "$here/mutants/$variant.mut" | cut -f1)
+		expect=$(python3 "$here/mutate.py" meta "$here/mutants/$variant.mut" | cut -f3)
 		why=$(python3 "$here/mutate.py" meta "$here/mutants/$variant.mut" | cut -f4)
 		own=$(python3 "$here/mutate.py" meta "$here/mutants/$variant.mut" | cut -f5); fi
 	n=1; [ "$kind" != mutant ] && n=$RUNS
 	for i in $(seq 1 "$n"); do
-		IFS=$'\t' read -r verdict by first sc workdone < <(run_one "$img" "$variant.$i")
+		IFS=$'\t' read -r verdict by first sc workdone < <(run_one "$img" "$variant.$i" "$expect")
 		# a mutant with a run of its own (# run:) that the default invocation missed
 		if [ "$kind" = mutant ] && [ "$verdict" != killed ] && [ -n "${own:-}" ]; then
 			# shellcheck disable=SC2086
-			IFS=$'\t' read -r verdict by first sc workdone < <(run_one "$img" "$variant.$i.own" $own)
+			IFS=$'\t' read -r verdict by first sc workdone < <(run_one "$img" "$variant.$i.own" "$expect" $own)
 			by="$by [own run: $own]"
 		fi
 		# a control with a run of its own: clean only if that is clean too
 		if [ "$kind" = control ] && [ "$verdict" = clean ] && [ -n "${own:-}" ]; then
 			# shellcheck disable=SC2086
-			IFS=$'\t' read -r verdict by first sc workdone < <(run_one "$img" "$variant.$i.own" $own)
+			IFS=$'\t' read -r verdict by first sc workdone < <(run_one "$img" "$variant.$i.own" "$expect" $own)
 			by="$by [own run: $own]"
 		fi
 		if [ "$kind" = mutant ]; then
 			total=$((total + 1))
 			[ "$verdict" = killed ] && killed=$((killed + 1))
-			[ "$verdict" = killed ] || verdict=SURVIVED
+			# another kind than expected is printed ("killed by other"), not counted
+			[ "$verdict" = killed ] || [ "$verdict" = other ] || verdict=SURVIVED
 		elif [ "$verdict" != clean ]; then
 			ok=0; verdict="NOT-CLEAN"
 			cp "$work/$variant.$i.console" "/tmp/as-mutant-$variant.$i.console" 2>/dev/null

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Named one-place source edits of the kernel (tests/kernel/mutants/*.mut).
 
-A .mut file: '#' header lines (name, kind: mutant|control, class, expect;
-survives: why no observer can see it; run: arena-stress arguments of its own
+A .mut file: '#' header lines (name, kind: mutant|control, class, expect:
+the violation kinds that kill it, '/'-separated, then prose (a control's is
+"clean"); survives: why no observer can see it; run: arena-stress arguments of its own
 VM run, for a mutant the default invocation's share of time cannot reach),
 then one or more edits:
     file: kernel/bpf/arena.c
@@ -19,7 +20,10 @@ usage: mutate.py files MUT...          files the edits touch
        mutate.py apply MUT SRC         edit the tree at SRC
        mutate.py check MUT SRC         as apply, but only say whether it would
        mutate.py meta MUT              kind, class, expect, survives and run, tab-separated
+       mutate.py verdict JSON RC EXPECT  one VM run's verdict against the mutant's expect line:
+                                       VERDICT, BY, FIRST_S, SCENARIO, WORK, tab-separated
 """
+import json
 import sys
 
 
@@ -76,6 +80,63 @@ def apply(path, src, write):
     return 0
 
 
+# what only the kernel reports: a kill whatever the mutant's expect line says
+KERNEL_KINDS = {'kernel-splat'}
+
+
+def expected_kinds(expect):
+    """The kinds an expect line names: its first word, '/'-separated; none
+    for "clean" (a control)."""
+    first = (expect.split() or ['clean'])[0]
+    return set() if first == 'clean' else set(first.split('/'))
+
+
+def verdict(path, rc, expect):
+    """One VM run (its JSON report at path, the runner's exit code rc) against
+    what the mutant should set off.  VERDICT is killed (an expected kind, or a
+    kernel report: a splat, a crash), other (something else fired: printed,
+    not a kill), clean, or error (the tool failed, the VM hung: not a kill)."""
+    want = expected_kinds(expect)
+    if rc == 10:
+        return ('killed', 'kernel crash', '-', '-', '-')
+    if rc == 11:
+        return ('error', 'VM hang (no result): not a kill', '-', '-', '-')
+    if rc not in (0, 1, 3):
+        return ('error', 'arena-stress exit %d' % rc, '-', '-', '-')
+    try:
+        d = json.load(open(path))
+    except (OSError, ValueError) as e:
+        return ('error', 'no JSON report (%s)' % e, '-', '-', '-')
+    t, first = 0.0, None
+    allocs = sum(s['counters'].get('alloc', 0) for s in d['scenarios'])
+    for s in d['scenarios']:
+        if s['status'] != 'ran':
+            continue
+        if s['violations_total'] and first is None:
+            v = s['violations'][0] if s['violations'] else {'kind': '?'}
+            first = (v['kind'], t + (s['first_detection_ms'] or 0) / 1000.0, s['name'])
+        t += s['duration_s']
+    failed = ['%s %s' % (s['name'], s['status']) for s in d['scenarios']
+              if s['status'] not in ('ran', 'skipped')]
+    kinds = sorted({k for s in d['scenarios'] for k in s['by_kind']})
+    # the tool's own failure (a worker stuck in user space) kills nothing
+    real = [k for k in kinds if k != 'tool-stuck']
+    work = '%d allocs' % allocs
+    if failed:
+        work += '; ' + ', '.join(failed)
+    if not real:
+        if kinds or failed:
+            return ('error', 'the tool failed (%s): not a kill' % (', '.join(kinds + failed)), '-', '-', work)
+        return ('clean', '-', '-', '-', work)
+    fs = '%.2f' % first[1] if first else '-'
+    sc = first[2] if first else '-'
+    hit = [k for k in real if k in want or k in KERNEL_KINDS]
+    if hit:
+        return ('killed', '%s (first: %s)' % (','.join(real), first[0] if first else '?'), fs, sc, work)
+    return ('other', 'killed by other (%s, expected %s)' % (','.join(real), '/'.join(sorted(want)) or 'clean'),
+            fs, sc, work)
+
+
 def main(a):
     if len(a) >= 2 and a[0] == 'files':
         for p in a[1:]:
@@ -87,6 +148,9 @@ def main(a):
     if len(a) == 2 and a[0] == 'meta':
         m = parse(a[1])[0]
         print('\t'.join(m.get(k, '') for k in ('kind', 'class', 'expect', 'survives', 'run')))
+        return 0
+    if len(a) == 4 and a[0] == 'verdict':
+        print('\t'.join(verdict(a[1], int(a[2]), a[3])))
         return 0
     print(__doc__, file=sys.stderr)
     return 2

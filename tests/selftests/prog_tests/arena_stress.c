@@ -14,7 +14,9 @@
  *   madvise        MADV_DONTNEED/COLD/PAGEOUT keep the contents
  *   gup            process_vm_readv/writev reach allocated pages, not freed ones
  *   fault_free     frees racing user faults: no user PTE may be left on a
- *                  page the arena freed (fails on kernels with that bug)
+ *                  page the arena freed (fails on kernels with that bug);
+ *                  unless it found one, it must have done the work (frees
+ *                  raced by faults): an allocation failure that idles fails
  * The scenarios that can crash a kernel (munmap-remap, multi-process,
  * dofork) and those needing liburing are skipped: run arena-stress for them.
  */
@@ -33,6 +35,7 @@
 static struct arena_stress *skel;
 static char *base;
 static int prog_fd;
+static long pgsz;	/* the page size (the arena's unit), getpagesize() */
 
 static int op(__u32 kind, __u32 pgoff, __u64 gen, struct as_op *o)
 {
@@ -67,12 +70,16 @@ static int uread(int p, __u64 *v)
 {
 	if (sigsetjmp(jb, 0))
 		return -1;
-	*v = *(volatile __u64 *)(base + p * 4096L);
+	*v = *(volatile __u64 *)(base + p * pgsz);
 	return 0;
 }
 
 static bool setup(void)
 {
+	pgsz = getpagesize();
+	/* the BPF programs lay pages out by AS_PAGE_SIZE */
+	if (!ASSERT_EQ(pgsz, AS_PAGE_SIZE, "page size the BPF programs were built for"))
+		return false;
 	skel = arena_stress__open();
 	if (!ASSERT_OK_PTR(skel, "arena_stress__open"))
 		return false;
@@ -117,11 +124,11 @@ static void subtest_zero_on_alloc(void)
 
 static void subtest_contract(void)
 {
-	size_t len = NPAGES * 4096L;
+	size_t len = NPAGES * pgsz;
 	void *m;
 
-	ASSERT_ERR(munmap(base + 4096, 4096), "partial munmap refused");
-	ASSERT_ERR(mprotect(base + 4096, 4096, PROT_READ), "partial mprotect refused");
+	ASSERT_ERR(munmap(base + pgsz, pgsz), "partial munmap refused");
+	ASSERT_ERR(mprotect(base + pgsz, pgsz, PROT_READ), "partial mprotect refused");
 	m = mremap(base, len, 2 * len, MREMAP_MAYMOVE);
 	ASSERT_EQ(m, MAP_FAILED, "mremap refused");
 	m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, bpf_map__fd(skel->maps.arena), 0);
@@ -138,7 +145,7 @@ static void subtest_madvise(void)
 		return;
 	for (int i = 0; i < 3; i++) {
 		ASSERT_OK(uread(1, &v), "fault the page in");
-		madvise(base + 4096, 4096, advice[i]);
+		ASSERT_OK(madvise(base + pgsz, pgsz, advice[i]), "madvise");
 		ASSERT_OK(uread(1, &v), "page readable after madvise");
 		ASSERT_EQ(v, AS_TOKEN(7, 1), "contents persist across madvise");
 	}
@@ -148,7 +155,7 @@ static void subtest_madvise(void)
 static void subtest_gup(void)
 {
 	__u64 v = 0, mark = 0x3c0000000000abcdULL;
-	struct iovec local = {&v, 8}, remote = {base + 4096, 8};
+	struct iovec local = {&v, 8}, remote = {base + pgsz, 8};
 	struct as_op o;
 
 	if (!ASSERT_OK(op(AS_OP_ALLOC, 1, 9, &o), "alloc page 1"))
@@ -156,12 +163,12 @@ static void subtest_gup(void)
 	ASSERT_EQ(process_vm_readv(getpid(), &local, 1, &remote, 1, 0), 8, "process_vm_readv");
 	ASSERT_EQ(v, AS_TOKEN(9, 1), "GUP reads BPF's token");
 	local.iov_base = &mark;
-	remote.iov_base = base + 4096 + AS_KSLOT_OFF;
+	remote.iov_base = base + pgsz + AS_KSLOT_OFF;
 	ASSERT_EQ(process_vm_writev(getpid(), &local, 1, &remote, 1, 0), 8, "process_vm_writev");
 	ASSERT_EQ(peek(1, AS_KSLOT_OFF), mark, "BPF reads what GUP wrote");
 	op(AS_OP_FREE, 1, 0, &o);
 	local.iov_base = &v;
-	remote.iov_base = base + 4096;
+	remote.iov_base = base + pgsz;
 	ASSERT_LT(process_vm_readv(getpid(), &local, 1, &remote, 1, 0), 0, "GUP refused on a freed page");
 }
 
@@ -171,6 +178,8 @@ static void subtest_gup(void)
  * allocation whose free had returned is a stale mapping. */
 static _Atomic int stop, target = 1, found = -1;
 static _Atomic __u64 freed[NPAGES];
+/* the work done: frees, user faults, and what failed (all must be 0) */
+static _Atomic long nfree, nfault, alloc_fail, madv_fail;
 
 static void pin(int cpu)
 {
@@ -197,11 +206,15 @@ static void *churn(void *arg)
 
 		target = victim;
 		freed[next] = 0;
-		if (op(AS_OP_ALLOC, next, gen, &o))
+		if (op(AS_OP_ALLOC, next, gen, &o)) {
+			alloc_fail++;	/* nothing left to race: say so, not idle */
+			stop = 1;
 			break;
+		}
 		tok[next] = AS_TOKEN(gen++, next);
 		op(AS_OP_FREE, victim, 0, &o);
 		freed[victim] = tok[victim];
+		nfree++;
 		live[0] = live[1];
 		live[1] = next;
 		next = next % (NPAGES - 1) + 1;
@@ -229,7 +242,9 @@ static void *faulter(void *arg)
 		f = freed[p];
 		if (stop)
 			break;
-		madvise(base + p * 4096L, 4096, MADV_DONTNEED);
+		if (madvise(base + p * pgsz, pgsz, MADV_DONTNEED))
+			madv_fail++;
+		nfault++;
 		if (uread(p, &v) == 0 && f && v == f && freed[p] == f) {
 			found = p;
 			stop = 1;
@@ -244,6 +259,7 @@ static void subtest_fault_free(void)
 	pthread_t th[4];
 	__u64 v, t0 = get_time_ns();
 
+	nfree = nfault = alloc_fail = madv_fail = 0;
 	while (get_time_ns() - t0 < 3000000000ULL && !confirmed) {
 		stop = 0;
 		found = -1;
@@ -264,6 +280,15 @@ static void subtest_fault_free(void)
 			       __func__, found, (unsigned long long)v);
 		}
 	}
+	ASSERT_EQ(alloc_fail, 0, "allocations failed (nothing raced after)");
+	ASSERT_EQ(madv_fail, 0, "MADV_DONTNEED failed");
+	/* a clean verdict needs the race to have run: more than 100 frees
+	 * in 3 s even under emulation (TCG); a finding may come at once */
+	if (!confirmed) {
+		ASSERT_GT(nfree, 100, "frees raced by user faults");
+		ASSERT_GT(nfault, 100, "user faults on the page being freed");
+	}
+	printf("%s: %d rounds, %ld frees, %ld user faults\n", __func__, rounds, (long)nfree, (long)nfault);
 	ASSERT_EQ(confirmed, 0, "orphaned user PTE: a fault racing bpf_arena_free_pages() left user space "
 		  "mapping a page the arena freed");
 }
