@@ -35,6 +35,7 @@ static struct as_run *fake_run(uint32_t npages)
 	r->pages = calloc(npages, sizeof(*r->pages));
 	r->pagemap_fd = -1;
 	r->t0 = as_now_ns();
+	atomic_store(&r->go, true);	/* no set-up here: the start gate is open */
 	pthread_mutex_init(&r->qlock, NULL);
 	pthread_cond_init(&r->qcond, NULL);
 	return r;

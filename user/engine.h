@@ -135,7 +135,11 @@ struct as_run {
 	bool deferred;			/* deferred frees on: nosleep_fd and their completion known */
 	struct as_covrun *cov;		/* race-window tracing; also the deferred frees' completion */
 	uint64_t seed;
-	uint64_t t0;			/* ns, monotonic: when the workers started */
+	/* ns, monotonic: when the workers started (the gate opened); before
+	 * that, when set-up began.  Every run time counts from here: the
+	 * deadline, progress lines, violation times, duration_s. */
+	uint64_t t0;
+	uint64_t setup_ns;		/* set-up: load, verify, map, probes, spawn */
 	struct as_page *pages;		/* MAP_SHARED: forked children see it live */
 	struct as_watch *watch;		/* MAP_SHARED too */
 	size_t watch_sz;
@@ -146,6 +150,7 @@ struct as_run {
 
 	/* read by every worker on every iteration: keep on its own line */
 	_Atomic bool stop __attribute__((aligned(64)));
+	_Atomic bool go;		/* the start gate: every worker spawned, t0 taken */
 	_Atomic bool quiesce;
 	_Atomic int parked __attribute__((aligned(64)));
 	_Atomic uint64_t suspects;	/* post-free checks that asked for a sweep */

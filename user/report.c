@@ -542,8 +542,8 @@ static void causes_lines(FILE *f, const struct as_report *reps, int n)
 
 void as_report_table(FILE *f, struct as_report *reps, int n)
 {
-	fprintf(f, "\n%-14s %-8s %7s %10s %10s %10s %10s %8s %6s %10s  %s\n", "scenario", "status", "secs",
-		"allocs", "frees", "pages", "faults", "sweeps", "viol", "first(ms)", "kinds / reason");
+	fprintf(f, "\n%-14s %-8s %7s %9s %10s %10s %10s %10s %8s %6s %10s  %s\n", "scenario", "status", "secs",
+		"setup(ms)", "allocs", "frees", "pages", "faults", "sweeps", "viol", "first(ms)", "kinds / reason");
 	for (int i = 0; i < n; i++) {
 		struct as_report *r = &reps[i];
 		char kinds[520] = "", first[32] = "-";
@@ -561,9 +561,9 @@ void as_report_table(FILE *f, struct as_report *reps, int n)
 		}
 		if (r->first_ns >= 0)
 			snprintf(first, sizeof(first), "%.2f", r->first_ns / 1e6);
-		fprintf(f, "%-14s %-8s %7.2f %10" PRIu64 " %10" PRIu64 " %10" PRIu64 " %10" PRIu64 " %8" PRIu64
+		fprintf(f, "%-14s %-8s %7.2f %9.0f %10" PRIu64 " %10" PRIu64 " %10" PRIu64 " %10" PRIu64 " %8" PRIu64
 			" %6" PRIu64 " %10s  %s%s\n", r->scenario, as_status_name(r->status), r->duration_s,
-			ctr(r, "alloc"), ctr(r, "free"), ctr(r, "alloc_pages"), ctr(r, "faults"), ctr(r, "sweep"),
+			r->setup_ns / 1e6, ctr(r, "alloc"), ctr(r, "free"), ctr(r, "alloc_pages"), ctr(r, "faults"), ctr(r, "sweep"),
 			r->nviol, first, kinds, r->interrupted ? " (interrupted)" : "");
 	}
 	causes_lines(f, reps, n);
@@ -644,9 +644,10 @@ int as_report_json(FILE *f, struct as_report *reps, int n, const char *kernel_re
 
 		fprintf(f, "%s\n    {\"name\": ", i ? "," : "");
 		json_str(f, r->scenario);
-		fprintf(f, ", \"status\": \"%s\", \"seed\": %" PRIu64 ", \"duration_s\": %.3f, \"interrupted\": %s"
-			", \"sweep_every_ms\": %.1f, \"sweep_ms\": %.3f", as_status_name(r->status), r->seed,
-			r->duration_s, r->interrupted ? "true" : "false", r->sweep_every_ms, r->sweep_ms);
+		fprintf(f, ", \"status\": \"%s\", \"seed\": %" PRIu64 ", \"duration_s\": %.3f, \"setup_ms\": %.3f"
+			", \"interrupted\": %s, \"sweep_every_ms\": %.1f, \"sweep_ms\": %.3f", as_status_name(r->status),
+			r->seed, r->duration_s, r->setup_ns / 1e6, r->interrupted ? "true" : "false", r->sweep_every_ms,
+			r->sweep_ms);
 		if (r->status != AS_RAN && r->status != AS_NOWORK) {
 			fprintf(f, ", \"reason\": ");
 			json_str(f, r->why);

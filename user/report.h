@@ -97,7 +97,8 @@ struct as_report {
 	size_t kernel_seen;	/* kernel[] judged by the last kernel-splat */
 	struct as_violation v[AS_REP_KEEP];
 	int nkept;
-	int64_t first_ns;	/* time to first detection, -1 none */
+	int64_t first_ns;	/* time to first detection from the workers' start, -1 none */
+	uint64_t setup_ns;	/* set-up before the workers started (load, verify, map, spawn) */
 	char kernel[4096];	/* kernel lines seen */
 	bool interrupted;
 	long long leak_delta;	/* memcg bytes above baseline after teardown */

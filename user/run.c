@@ -219,7 +219,6 @@ static int run_setup(struct as_run *r, char *why, size_t len)
 	int err, err2;
 
 	btf__free(btf);
-	r->t0 = as_now_ns();	/* for what the probes report; the run's own starts later */
 	r->nosleep_fd = -1;
 	r->reserve_fd = -1;
 	if (!ns)
@@ -274,8 +273,36 @@ static int run_setup(struct as_run *r, char *why, size_t len)
 	return 0;
 }
 
-/* The scenario's own set-up, then its workers. */
-static int run_start(struct as_run *r, char *why, size_t len)
+/*
+ * Open the start gate: the run's clock starts now, with every worker
+ * spawned and waiting (workers.c).  What set-up found (the accounting probe)
+ * was found before any worker ran: time 0 on this clock.
+ */
+static void run_go(struct as_run *r, uint64_t t_begin)
+{
+	struct as_report *rep = r->rep;
+
+	pthread_mutex_lock(&r->qlock);
+	r->t0 = as_now_ns();
+	r->setup_ns = r->t0 - t_begin;
+	rep->setup_ns = r->setup_ns;
+	if (rep->nviol) {
+		if (pthread_mutex_lock(&rep->lock) == EOWNERDEAD)
+			pthread_mutex_consistent(&rep->lock);
+		for (int i = 0; i < rep->nkept; i++)
+			rep->v[i].t_ns = 0;
+		rep->first_ns = 0;
+		pthread_mutex_unlock(&rep->lock);
+	}
+	atomic_store(&r->go, true);
+	pthread_cond_broadcast(&r->qcond);
+	pthread_mutex_unlock(&r->qlock);
+}
+
+/* The scenario's own set-up, then its workers (held at the start gate),
+ * then the gate opens.  On a failure the workers spawned so far are let go
+ * with stop set: they return at once and teardown joins them. */
+static int run_start(struct as_run *r, uint64_t t_begin, char *why, size_t len)
 {
 	int err = r->sc->setup ? r->sc->setup(r) : 0;
 
@@ -285,6 +312,7 @@ static int run_start(struct as_run *r, char *why, size_t len)
 		snprintf(why, len, "starting the scenario failed: %s", strerror(-err));
 		atomic_store(&r->stop, true);
 	}
+	run_go(r, t_begin);
 	return err;
 }
 
@@ -440,6 +468,7 @@ int as_run_scenario(const struct as_scenario *sc, const struct as_opts *o, uint6
 {
 	struct as_kwatch kw = {.fd = -1};
 	struct as_covrun cov = {0};
+	uint64_t t_begin = as_now_ns();	/* set-up's clock */
 	struct as_run *r;
 	long long memcg0;
 	bool started;
@@ -455,6 +484,7 @@ int as_run_scenario(const struct as_scenario *sc, const struct as_opts *o, uint6
 	r->share_s = duration_s;
 	r->rep = rep;
 	r->pagemap_fd = -1;
+	r->t0 = t_begin;	/* until the workers start: what set-up finds is at 0 (run_go) */
 	pthread_mutex_init(&r->qlock, NULL);
 	pthread_cond_init(&r->qcond, NULL);
 	/* leak baseline: before the arena exists (its kernel page tables are
@@ -481,13 +511,12 @@ int as_run_scenario(const struct as_scenario *sc, const struct as_opts *o, uint6
 				 "allocations on): their completion is known only by tracing arena_free_worker(), "
 				 "which is unavailable here (%s)", o->no_coverage ? "--no-coverage" : cov.unavailable);
 	}
-	r->t0 = as_now_ns();
 	if (o->inject & AS_INJ_LEAK) {	/* test: memory that never comes back */
 		as_injected_leak = malloc(8 << 20);
 		if (as_injected_leak)
 			memset((void *)as_injected_leak, 1, 8 << 20);
 	}
-	started = run_start(r, why, len) == 0;
+	started = run_start(r, t_begin, why, len) == 0;
 	run_loop(r, duration_s, &kw, &cov);
 	run_teardown(r, started, &kw, &cov);
 	run_report(r, started, why);

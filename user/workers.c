@@ -88,6 +88,12 @@ static void *worker_main(void *arg)
 	w->tid = gettid();
 	/* naps must end when asked, not up to 50 us later (default slack) */
 	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
+	/* the start gate: all workers start together, once set-up is over and
+	 * the run's clock (t0) starts (run.c, run_start) */
+	pthread_mutex_lock(&w->run->qlock);
+	while (!atomic_load(&w->run->go) && !atomic_load(&w->run->stop))
+		pthread_cond_wait(&w->run->qcond, &w->run->qlock);
+	pthread_mutex_unlock(&w->run->qlock);
 	w->fn(w);
 	/* A worker that returns counts as parked for good. */
 	pthread_mutex_lock(&w->run->qlock);
