@@ -136,22 +136,24 @@ static const char *scenario_skip(const struct as_scenario *sc, const struct as_o
 
 /*
  * Signals.  A terminal's Ctrl-C reaches the whole process group: this
- * process and the scenario child.  The child only ever stops its run on
+ * process and the scenario children.  A child only ever stops its run on
  * SIGINT/SIGTERM (however many come) and reports; the parent forwards the
  * first one (for a kill of the parent's PID alone) and counts them.  A
- * second one here means "quit now": the child is killed, its cgroup removed,
- * and the report says what ran.  The child dies with the parent
+ * second one here means "quit now": the children are killed, their cgroups
+ * removed, and the report says what ran.  A child dies with the parent
  * (PR_SET_PDEATHSIG), so a SIGKILL of the parent leaves nothing running.
  */
 static volatile sig_atomic_t sigints;
-static volatile pid_t child_pid;
+static volatile pid_t child_pids[AS_MAX_SCEN];	/* running scenario processes (0: none) */
 
 static void on_sigint(int sig)
 {
 	(void)sig;
 	atomic_store(&as_interrupted, true);
-	if (++sigints >= 2 && child_pid > 0)
-		kill(child_pid, SIGKILL);
+	if (++sigints >= 2)
+		for (int i = 0; i < AS_MAX_SCEN; i++)
+			if (child_pids[i] > 0)
+				kill(child_pids[i], SIGKILL);
 }
 
 static void on_sigint_child(int sig)
@@ -217,108 +219,179 @@ static void child_signals(pid_t parent)
  * memory.  A kernel bug can leave the child's threads in uninterruptible
  * sleep for good (seen on 6.18: faults stuck in __folio_lock); such a child
  * can never be reaped, so the parent reports and moves on without it.
+ * iso_start() forks it; iso_poll() is one look at it, never blocking for
+ * long, so that the parent can watch several at once (--parallel).
  */
-static void run_isolated(const struct as_scenario *sc, const struct as_opts *o, double dur,
-			 struct as_report *rep)
-{
-	uint64_t deadline;
-	bool forwarded = false;
-	pid_t parent = getpid();
-	char why[512], wchan[64];
+struct iso {
+	const struct as_scenario *sc;
+	struct as_report *rep;
+	double dur;
+	int slot;		/* in child_pids */
 	pid_t pid;
-	int status;
+	uint64_t started;	/* fork */
+	uint64_t done_at;	/* when its report was seen final (0: not yet) */
+	bool forwarded;		/* the interrupt was passed on */
+};
+
+static void iso_start(struct iso *c, const struct as_opts *o)
+{
+	pid_t parent = getpid();
+	char why[512];
 
 	fflush(stdout);
 	fflush(stderr);
-	pid = fork();
-	if (pid < 0) {
-		rep->status = AS_FAILED;
-		snprintf(rep->why, sizeof(rep->why), "fork: %s", strerror(errno));
+	c->pid = fork();
+	if (c->pid < 0) {
+		c->rep->status = AS_FAILED;
+		snprintf(c->rep->why, sizeof(c->rep->why), "fork: %s", strerror(errno));
 		return;
 	}
-	if (pid == 0) {
+	if (c->pid == 0) {
 		child_signals(parent);
-		as_memcg_isolate(rep->memcg_dir, sizeof(rep->memcg_dir));
-		as_run_scenario(sc, o, o->seed, dur, rep, why, sizeof(why));
-		atomic_store(&rep->done, 1);
+		as_memcg_isolate(c->rep->memcg_dir, sizeof(c->rep->memcg_dir));
+		as_run_scenario(c->sc, o, o->seed, c->dur, c->rep, why, sizeof(why));
+		atomic_store(&c->rep->done, 1);
 		fflush(stdout);
 		fflush(stderr);
 		_exit(0);	/* hangs here if workers are stuck: the parent does not wait */
 	}
-	child_pid = pid;
-	/* the run, its 5 s hang watchdog, teardown and the leak oracle's wait */
-	deadline = as_now_ns() + (uint64_t)((dur + 30) * 1e9);
-	for (;;) {
-		pid_t w = waitpid(pid, &status, WNOHANG);
+	child_pids[c->slot] = c->pid;
+	c->started = as_now_ns();
+}
 
-		if (w == pid) {
-			if (rep->memcg_dir[0])
-				rmdir(rep->memcg_dir);	/* empty now: its process is gone */
-			if (!atomic_load(&rep->done)) {
-				rep->status = sigints >= 2 ? AS_KILLED : AS_FAILED;
-				snprintf(rep->why, sizeof(rep->why), sigints >= 2
-					 ? "killed by a second interrupt before it could report"
-					 : "scenario process died (%s %d)",
-					 WIFSIGNALED(status) ? "signal" : "exit status",
-					 WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
-			}
-			break;
+/* Set-up may take this long before the run's own time starts (BPF loads
+ * and verifies in seconds under TCG, longer with every scenario at once). */
+#define AS_SETUP_GRACE_S 60
+
+/* When a child must be done with: its set-up (or the grace for it while it
+ * lasts), the run, its 5 s hang watchdog, teardown and the leak oracle's
+ * wait. */
+static uint64_t iso_deadline(const struct iso *c)
+{
+	uint64_t setup = c->rep->setup_ns ? c->rep->setup_ns : AS_SETUP_GRACE_S * 1000000000ULL;
+
+	return c->started + setup + (uint64_t)((c->dur + 30) * 1e9);
+}
+
+/* The child is done with: its cgroup goes (empty once its process is). */
+static bool iso_end(struct iso *c)
+{
+	if (c->rep->memcg_dir[0])
+		rmdir(c->rep->memcg_dir);
+	child_pids[c->slot] = 0;
+	c->pid = 0;
+	return true;
+}
+
+/* One look at a running child: true once it is done with. */
+static bool iso_poll(struct iso *c)
+{
+	struct as_report *rep = c->rep;
+	uint64_t now = as_now_ns();
+	char wchan[64];
+	int status;
+	pid_t w;
+
+	if (c->pid <= 0)
+		return true;
+	w = waitpid(c->pid, &status, WNOHANG);
+	if (w == c->pid) {
+		if (!atomic_load(&rep->done)) {
+			rep->status = sigints >= 2 ? AS_KILLED : AS_FAILED;
+			snprintf(rep->why, sizeof(rep->why), sigints >= 2
+				 ? "killed by a second interrupt before it could report"
+				 : "scenario process died (%s %d)",
+				 WIFSIGNALED(status) ? "signal" : "exit status",
+				 WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
 		}
-		if (atomic_load(&rep->done)) {
-			/* report final; give the child a moment to exit, then leave it */
-			for (int i = 0; i < 50; i++) {
-				if (waitpid(pid, &status, WNOHANG) == pid) {
-					if (rep->memcg_dir[0])
-						rmdir(rep->memcg_dir);
-					break;
-				}
-				usleep(20000);
-			}
-			break;
+		return iso_end(c);
+	}
+	if (atomic_load(&rep->done)) {
+		/* report final; give the child a second to exit, then leave it */
+		if (!c->done_at)
+			c->done_at = now;
+		if (now - c->done_at < 1000000000ULL)
+			return false;
+		child_pids[c->slot] = 0;
+		c->pid = 0;
+		return true;
+	}
+	if (atomic_load(&as_interrupted) && !c->forwarded) {
+		kill(c->pid, SIGINT);	/* idempotent if the terminal sent it too */
+		c->forwarded = true;
+	}
+	if (now <= iso_deadline(c))
+		return false;
+	{
+		bool reported = atomic_load(&rep->reported);
+
+		/* the kernel's hang only when a thread of it is in
+		 * uninterruptible sleep, in the kernel, for good (finding
+		 * 2's page lock, and mmap_lock waiters behind it) */
+		if (stuck_thread(c->pid, wchan, sizeof(wchan)) > 0) {
+			struct as_violation v = {.kind = V_HANG, .t_ns = (uint64_t)(c->dur * 1e9)};
+
+			snprintf(v.saw, sizeof(v.saw), "the scenario process never finished: a thread of it is in "
+				 "uninterruptible sleep in the kernel at %s%s, %.0f s after its end; left behind as "
+				 "pid %d", wchan, reported ? " (after its report: tearing the arena down)" : "",
+				 30.0, c->pid);
+			snprintf(v.classify, sizeof(v.classify), "a task stuck in the kernel for good (read "
+				 "/proc/%d/task/*/stack); %s", c->pid, reported ? "the leak oracle could not run"
+				 : "counters are those of its last progress line, and the final sweep and leak "
+				   "oracle could not run");
+			as_report_add(rep, &v);
+			as_report_print_violation(stdout, rep, &v);
+			child_pids[c->slot] = 0;
+			c->pid = 0;
+			return true;
 		}
-		if (atomic_load(&as_interrupted) && !forwarded) {
-			kill(pid, SIGINT);	/* idempotent if the terminal sent it too */
-			forwarded = true;
+		/* stuck in user space: the tool's own failure, whatever it
+		 * reported (its verdicts stand); it can be killed */
+		kill(c->pid, SIGKILL);
+		for (int i = 0; i < 200 && waitpid(c->pid, &status, WNOHANG) != c->pid; i++)
+			usleep(10000);
+		rep->status = AS_FAILED;
+		snprintf(rep->why, sizeof(rep->why), "scenario process did not finish %.0f s after its end%s, "
+			 "with no thread stuck in the kernel: the tool's failure (killed)", 30.0,
+			 reported ? " (after its report)" : "");
+		return iso_end(c);
+	}
+}
+
+static void say(const char *fmt, ...);
+
+/*
+ * Run the children until each is done with (n: 1 for one scenario at a
+ * time, all of them with --parallel), saying once that an interrupt was
+ * taken, and each failure as it ends.
+ */
+static void iso_run(struct iso *cs, int n, const struct as_opts *o)
+{
+	static bool announced;
+	bool done[AS_MAX_SCEN];
+	int left = 0;
+
+	for (int i = 0; i < n; i++)
+		iso_start(&cs[i], o);
+	for (int i = 0; i < n; i++)
+		left += !(done[i] = cs[i].pid <= 0);
+	while (left) {
+		if (atomic_load(&as_interrupted) && !announced) {
+			announced = true;
 			fprintf(stderr, "arena-stress: interrupted: stopping and reporting what ran "
 				"(interrupt again to quit at once)\n");
 		}
-		if (as_now_ns() > deadline) {
-			bool reported = atomic_load(&rep->reported);
-
-			/* the kernel's hang only when a thread of it is in
-			 * uninterruptible sleep, in the kernel, for good (finding
-			 * 2's page lock, and mmap_lock waiters behind it) */
-			if (stuck_thread(pid, wchan, sizeof(wchan)) > 0) {
-				struct as_violation v = {.kind = V_HANG, .t_ns = (uint64_t)(dur * 1e9)};
-
-				snprintf(v.saw, sizeof(v.saw), "the scenario process never finished: a thread of it is in "
-					 "uninterruptible sleep in the kernel at %s%s, %.0f s after its end; left behind as "
-					 "pid %d", wchan, reported ? " (after its report: tearing the arena down)" : "",
-					 30.0, pid);
-				snprintf(v.classify, sizeof(v.classify), "a task stuck in the kernel for good (read "
-					 "/proc/%d/task/*/stack); %s", pid, reported ? "the leak oracle could not run"
-					 : "counters are those of its last progress line, and the final sweep and leak "
-					   "oracle could not run");
-				as_report_add(rep, &v);
-				as_report_print_violation(stdout, rep, &v);
-				break;
+		for (int i = 0; i < n; i++)
+			if (!done[i] && iso_poll(&cs[i])) {
+				done[i] = true;
+				left--;
 			}
-			/* stuck in user space: the tool's own failure, whatever it
-			 * reported (its verdicts stand); it can be killed */
-			kill(pid, SIGKILL);
-			for (int i = 0; i < 200 && waitpid(pid, &status, WNOHANG) != pid; i++)
-				usleep(10000);
-			if (rep->memcg_dir[0])
-				rmdir(rep->memcg_dir);
-			rep->status = AS_FAILED;
-			snprintf(rep->why, sizeof(rep->why), "scenario process did not finish %.0f s after its end%s, "
-				 "with no thread stuck in the kernel: the tool's failure (killed)", 30.0,
-				 reported ? " (after its report)" : "");
-			break;
-		}
-		usleep(10000);
+		if (left)
+			usleep(10000);
 	}
-	child_pid = 0;
+	for (int i = 0; i < n; i++)
+		if (cs[i].rep->status == AS_FAILED)
+			say("%s: %s", cs[i].sc->name, cs[i].rep->why);
 }
 
 /* An error, on one line whatever it quotes: "arena-stress: ..." on stderr. */
@@ -537,31 +610,55 @@ int main(int argc, char **argv)
 
 	for (i = 0; i < nrun; i++)
 		runnable += !scenario_skip(run[i], &o, why, sizeof(why));
-	printf("arena-stress: kernel %s, seed %" PRIu64 ", %u pages, %d BPF + %d user threads, %.1fs\n",
-	       un.release, o.seed, o.pages, o.bpf_threads, o.user_threads, o.duration);
+	if (o.parallel && runnable > 1 && !o.user_threads_set && o.user_threads > 0) {
+		/* the scenarios share the CPUs: as many user workers in all as
+		 * --user-threads per CPU, at least 2 per scenario (a lead and a
+		 * user worker), never more than --user-threads (README) */
+		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+		int n = (o.user_threads * (int)(ncpu > 0 ? ncpu : 1) + runnable - 1) / runnable;
+		int lo = o.user_threads < 2 ? o.user_threads : 2;
 
-	for (i = 0; i < nrun; i++) {
-		struct as_report *rep = &reps[nrep++];
-		const char *skip = scenario_skip(run[i], &o, why, sizeof(why));
+		o.user_threads = n < lo ? lo : n > o.user_threads ? o.user_threads : n;
+	}
+	printf("arena-stress: kernel %s, seed %" PRIu64 ", %u pages, %d BPF + %d user threads, %.1fs%s\n",
+	       un.release, o.seed, o.pages, o.bpf_threads, o.user_threads, o.duration,
+	       o.parallel && runnable > 1 ? " (--parallel: the scenarios at once, each with these threads for the "
+	       "whole duration)" : "");
 
-		as_report_init(rep, run[i]->name, o.seed);
-		if (atomic_load(&as_interrupted)) {
-			rep->status = AS_NOTRUN;
-			snprintf(rep->why, sizeof(rep->why), "interrupted before it started");
-			continue;
+	{
+		struct iso cs[AS_MAX_SCEN];
+		int ncs = 0;
+
+		for (i = 0; i < nrun; i++) {
+			struct as_report *rep = &reps[nrep++];
+			const char *skip = scenario_skip(run[i], &o, why, sizeof(why));
+
+			as_report_init(rep, run[i]->name, o.seed);
+			if (atomic_load(&as_interrupted)) {
+				rep->status = AS_NOTRUN;
+				snprintf(rep->why, sizeof(rep->why), "interrupted before it started");
+				continue;
+			}
+			if (skip) {
+				rep->status = AS_SKIPPED;
+				snprintf(rep->why, sizeof(rep->why), "%s", skip);
+				printf("SKIP %s: %s\n", run[i]->name, skip);
+				continue;
+			}
+			/* always, and in this form: the VM runner names the scenario a
+			 * guest crashed in from the last such line (with --parallel
+			 * every one is printed at the start: it names none) */
+			printf("== %s: %s\n", run[i]->name, run[i]->summary);
+			cs[ncs] = (struct iso){.sc = run[i], .rep = rep, .slot = ncs,
+					       .dur = o.parallel ? o.duration : o.duration / (runnable ? runnable : 1)};
+			if (!o.parallel) {
+				iso_run(&cs[ncs], 1, &o);
+				continue;
+			}
+			ncs++;
 		}
-		if (skip) {
-			rep->status = AS_SKIPPED;
-			snprintf(rep->why, sizeof(rep->why), "%s", skip);
-			printf("SKIP %s: %s\n", run[i]->name, skip);
-			continue;
-		}
-		/* always, and in this form: the VM runner names the scenario a
-		 * guest crashed in from the last such line */
-		printf("== %s: %s\n", run[i]->name, run[i]->summary);
-		run_isolated(run[i], &o, o.duration / (runnable ? runnable : 1), rep);
-		if (rep->status == AS_FAILED)
-			say("%s: %s", run[i]->name, rep->why);
+		if (o.parallel && ncs)
+			iso_run(cs, ncs, &o);
 	}
 
 	as_report_table(stdout, reps, nrep);

@@ -25,7 +25,10 @@ static const struct as_optdef global[] = {
 	 .help = "scenarios to run, each once (default: all this kernel supports)"},
 	{"list", 'l', AS_OT_FLAG, F(list), .help = "list scenarios and whether this kernel supports them"},
 	{"duration", 'd', AS_OT_DOUBLE, "SEC", .hi = 86400, .dflt = "10", F(duration), SET(duration_set),
-	 .help = "total run time, split over the scenarios"},
+	 .help = "total run time, split over the scenarios (--parallel: each scenario's)"},
+	{"parallel", 'P', AS_OT_FLAG, F(parallel),
+	 .help = "run the scenarios at once, each in its own process and arena for the whole --duration, "
+		 "the CPUs shared (user threads per scenario scaled unless -u is given: README)"},
 	{"seed", 'S', AS_OT_UINT, "N", 0, UINT64_MAX, F(seed), SET(seed_set),
 	 .help = "random seed (default: from the clock; printed)"},
 	{"pages", 'p', AS_OT_UINT, "N", 4, AS_MAX_PAGES, "64", F(pages),
@@ -34,7 +37,7 @@ static const struct as_optdef global[] = {
 	 .help = "user address of the arena, page-aligned hex; the arena must not cross a 4 GiB boundary "
 		 "(one that is not 4 GiB-aligned puts the pages at high offsets of the kernel's 4 GiB range)"},
 	{"bpf-threads", 'b', AS_OT_UINT, "N", 1, 16, "1", F(bpf_threads), .help = "BPF alloc/free threads"},
-	{"user-threads", 'u', AS_OT_UINT, "N", 0, 32, "3", F(user_threads),
+	{"user-threads", 'u', AS_OT_UINT, "N", 0, 32, "3", F(user_threads), SET(user_threads_set),
 	 .help = "user fault/read/write threads (0: BPF churn only, a negative control)"},
 	{"affinity", 'a', AS_OT_CHOICE, "MODE", .dflt = "spread", .choices = "spread,none", F(affinity),
 	 .help = "spread: pin worker i to CPU i mod n; none: let the scheduler place them"},

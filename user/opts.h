@@ -38,6 +38,8 @@ struct as_opts {
 	uint64_t arena_base;	/* user address of the arena (map_extra) */
 	int bpf_threads;
 	int user_threads;
+	bool user_threads_set;	/* given: --parallel does not scale it */
+	bool parallel;		/* the scenarios at once, each for the whole --duration */
 	const char *json;	/* path, or "-" for stdout */
 	const char *repro;	/* write a reproducer of the first violation here */
 	int verbose;
