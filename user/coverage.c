@@ -93,6 +93,12 @@ bool as_cov_free_worker(const struct as_covrun *c, uint64_t *started, uint64_t *
 	return true;
 }
 
+void as_cov_rebase(struct as_covrun *c)
+{
+	if (c->skel)
+		c->base = c->skel->bss->cov;
+}
+
 void as_cov_stop(struct as_covrun *c)
 {
 	coverage_bpf__destroy(c->skel);

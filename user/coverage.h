@@ -19,6 +19,9 @@ void as_cov_start(struct as_covrun *c);
 /* Counters since as_cov_start (all zero when off). */
 void as_cov_read(const struct as_covrun *c, struct as_cov *delta);
 void as_cov_stop(struct as_covrun *c);
+/* Counters from now on (a copy of an instance attached before a fork:
+ * --parallel attaches once for all scenarios). */
+void as_cov_rebase(struct as_covrun *c);
 /* The deferred free worker's runs, started and finished (system-wide):
  * false when that probe is not attached. */
 bool as_cov_free_worker(const struct as_covrun *c, uint64_t *started, uint64_t *done);

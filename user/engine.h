@@ -122,6 +122,9 @@ extern __thread struct as_guard as_tls_guard;
 #define AS_HOT_RING 64
 #define AS_MAX_WORKERS 64
 #define AS_HANG_SECS 5
+/* The hang watchdog: AS_HANG_SECS, times the scenarios per CPU under
+ * --parallel (each has that share of the machine) */
+int as_hang_secs(void);
 #define AS_MIN_SHARE_S 0.01	/* a scenario given less did no work, whatever it started */
 
 struct as_run {
@@ -248,5 +251,9 @@ int as_run_scenario(const struct as_scenario *sc, const struct as_opts *o,
 		    char *why, size_t len);
 
 extern _Atomic bool as_interrupted;
+/* --parallel: how many scenarios run at once (1 otherwise), and the tracing
+ * attached once before their processes were forked (NULL: each its own). */
+extern int as_concurrent;
+extern const struct as_covrun *as_cov_shared;
 
 #endif

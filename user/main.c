@@ -259,6 +259,13 @@ static void iso_start(struct iso *c, const struct as_opts *o)
 	c->started = as_now_ns();
 }
 
+/* After its end, a child may take this long to report: 30 s, more where
+ * the hang watchdog waits longer (--parallel) */
+static double iso_margin_s(void)
+{
+	return 30 + as_hang_secs() - AS_HANG_SECS;
+}
+
 /* Set-up may take this long before the run's own time starts (BPF loads
  * and verifies in seconds under TCG, longer with every scenario at once). */
 #define AS_SETUP_GRACE_S 60
@@ -270,7 +277,7 @@ static uint64_t iso_deadline(const struct iso *c)
 {
 	uint64_t setup = c->rep->setup_ns ? c->rep->setup_ns : AS_SETUP_GRACE_S * 1000000000ULL;
 
-	return c->started + setup + (uint64_t)((c->dur + 30) * 1e9);
+	return c->started + setup + (uint64_t)((c->dur + iso_margin_s()) * 1e9);
 }
 
 /* The child is done with: its cgroup goes (empty once its process is). */
@@ -334,7 +341,7 @@ static bool iso_poll(struct iso *c)
 			snprintf(v.saw, sizeof(v.saw), "the scenario process never finished: a thread of it is in "
 				 "uninterruptible sleep in the kernel at %s%s, %.0f s after its end; left behind as "
 				 "pid %d", wchan, reported ? " (after its report: tearing the arena down)" : "",
-				 30.0, c->pid);
+				 iso_margin_s(), c->pid);
 			snprintf(v.classify, sizeof(v.classify), "a task stuck in the kernel for good (read "
 				 "/proc/%d/task/*/stack); %s", c->pid, reported ? "the leak oracle could not run"
 				 : "counters are those of its last progress line, and the final sweep and leak "
@@ -352,7 +359,7 @@ static bool iso_poll(struct iso *c)
 			usleep(10000);
 		rep->status = AS_FAILED;
 		snprintf(rep->why, sizeof(rep->why), "scenario process did not finish %.0f s after its end%s, "
-			 "with no thread stuck in the kernel: the tool's failure (killed)", 30.0,
+			 "with no thread stuck in the kernel: the tool's failure (killed)", iso_margin_s(),
 			 reported ? " (after its report)" : "");
 		return iso_end(c);
 	}
@@ -657,8 +664,22 @@ int main(int argc, char **argv)
 			}
 			ncs++;
 		}
-		if (o.parallel && ncs)
+		if (o.parallel && ncs) {
+			/* the tracing is system-wide: attached once for all
+			 * (one process per scenario attaching its own fentry/
+			 * fexit set serializes on the kernel's trampoline
+			 * updates: minutes of set-up under TCG) */
+			static struct as_covrun cov;
+
+			as_concurrent = ncs;
+			if (!o.no_coverage && ncs > 1) {
+				as_cov_start(&cov);
+				as_cov_shared = &cov;
+			}
 			iso_run(cs, ncs, &o);
+			if (as_cov_shared)
+				as_cov_stop(&cov);
+		}
 	}
 
 	as_report_table(stdout, reps, nrep);

@@ -38,6 +38,8 @@ const char *const as_ctr_name[C__NR] = {
 };
 
 _Atomic bool as_interrupted;
+int as_concurrent = 1;
+const struct as_covrun *as_cov_shared;
 char *volatile as_injected_leak;	/* kept reachable: the compiler may not drop it */
 
 /* Leak oracle: after teardown (arena unmapped, map fd closed), what was
@@ -391,7 +393,7 @@ static void run_teardown(struct as_run *r, bool started, struct as_kwatch *kw, s
 	atomic_store(&r->stop, true);
 	as_quiesce_end(r);
 	clock_gettime(CLOCK_REALTIME, &dl);
-	dl.tv_sec += AS_HANG_SECS;
+	dl.tv_sec += as_hang_secs();
 	for (int i = 0; i < r->nw; i++)
 		if (pthread_timedjoin_np(r->w[i]->thread, NULL, &dl) && !r->hung)
 			as_report_hang(r);
@@ -403,7 +405,7 @@ static void run_teardown(struct as_run *r, bool started, struct as_kwatch *kw, s
 	as_cov_read(cov, &r->rep->cov);
 	r->rep->cov_on = cov->on;
 	snprintf(r->rep->cov_unavail, sizeof(r->rep->cov_unavail), "%s", cov->unavailable);
-	if (!r->hung)
+	if (!r->hung && !as_cov_shared)	/* a shared one is the parent's */
 		as_cov_stop(cov);
 	sum_counters(r, r->totals);
 	r->totals[C_FAULTS] = faults;
@@ -499,14 +501,25 @@ int as_run_scenario(const struct as_scenario *sc, const struct as_opts *o, uint6
 	}
 	if (!o->no_kwatch)
 		as_kwatch_open(&kw);
-	if (!o->no_coverage)
+	if (as_cov_shared) {
+		cov = *as_cov_shared;
+		as_cov_rebase(&cov);
+	} else if (!o->no_coverage) {
 		as_cov_start(&cov);
+	}
 	r->cov = &cov;
 	{
 		uint64_t s, d;
 
-		r->deferred = r->nosleep_fd >= 0 && as_cov_free_worker(&cov, &s, &d);
-		if (r->nosleep_fd >= 0 && !r->deferred)
+		r->deferred = r->nosleep_fd >= 0 && as_cov_free_worker(&cov, &s, &d) && as_concurrent < 2;
+		/* a deferred free is done once every arena_free_worker() run
+		 * started by then has ended: counts of all arenas' runs, which
+		 * only tell ours when no other arena runs beside it */
+		if (r->nosleep_fd >= 0 && as_concurrent > 1)
+			snprintf(rep->nosleep_why, sizeof(rep->nosleep_why), "deferred frees off (non-sleepable "
+				 "allocations on) under --parallel: their completion is told by system-wide counts of "
+				 "arena_free_worker() runs, which the other scenarios' arenas make too");
+		else if (r->nosleep_fd >= 0 && !r->deferred)
 			snprintf(rep->nosleep_why, sizeof(rep->nosleep_why), "deferred frees off (non-sleepable "
 				 "allocations on): their completion is known only by tracing arena_free_worker(), "
 				 "which is unavailable here (%s)", o->no_coverage ? "--no-coverage" : cov.unavailable);

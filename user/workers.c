@@ -171,7 +171,15 @@ bool as_continue(struct as_worker *w)
 	return !atomic_load_explicit(&r->stop, memory_order_relaxed);
 }
 
-/* Park every worker.  A worker that does not arrive within AS_HANG_SECS is
+int as_hang_secs(void)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int share = ncpu > 0 ? (as_concurrent + (int)ncpu - 1) / (int)ncpu : as_concurrent;
+
+	return AS_HANG_SECS * (share > 1 ? share : 1);
+}
+
+/* Park every worker.  A worker that does not arrive within as_hang_secs() is
  * stuck somewhere it cannot leave (on a correct kernel every op here takes
  * microseconds): returns -ETIMEDOUT and the caller reports a hang. */
 int as_quiesce_begin(struct as_run *r)
@@ -180,7 +188,7 @@ int as_quiesce_begin(struct as_run *r)
 	int err = 0;
 
 	clock_gettime(CLOCK_REALTIME, &dl);
-	dl.tv_sec += AS_HANG_SECS;
+	dl.tv_sec += as_hang_secs();
 	pthread_mutex_lock(&r->qlock);
 	atomic_store(&r->quiesce, true);
 	while (r->parked < r->nw && err != ETIMEDOUT)
@@ -243,7 +251,7 @@ void as_report_hang(struct as_run *r)
 
 				*p = 0;
 				k = snprintf(v.saw, sizeof(v.saw), "workers did not reach a quiesce point within %d s; "
-					     "task %s (%s) of this process is in D state", AS_HANG_SECS, e->d_name,
+					     "task %s (%s) of this process is in D state", as_hang_secs(), e->d_name,
 					     name ? name + 1 : "?");
 			}
 			fclose(f);
@@ -253,14 +261,14 @@ void as_report_hang(struct as_run *r)
 	}
 	if (!k) {
 		v.kind = V_STUCK;	/* not the kernel's: the tool's own (or injected) */
-		snprintf(v.saw, sizeof(v.saw), "workers did not reach a quiesce point within %d s", AS_HANG_SECS);
+		snprintf(v.saw, sizeof(v.saw), "workers did not reach a quiesce point within %d s", as_hang_secs());
 		snprintf(v.classify, sizeof(v.classify), "no worker is in uninterruptible sleep: stuck in user "
 			 "space or in an interruptible wait (a tool bug, an injected hang, or a very slow op)");
 	} else {
 		snprintf(v.classify, sizeof(v.classify),
 			 "tasks stuck in uninterruptible sleep for %d s: the kernel never released what they wait "
 			 "for; they cannot be killed, so this run cannot tear down (its process stays behind)",
-			 AS_HANG_SECS);
+			 as_hang_secs());
 	}
 	for (int i = 0; i < r->nw && r->o->verbose; i++) {
 		char path[64], buf[2048];
