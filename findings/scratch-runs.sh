@@ -1,8 +1,8 @@
 #!/bin/bash
 # The runs behind findings 6 and 7 (results-06-07.txt): the scratch scenario
 # on Debian's 7.3.4 cloud kernel and on the small 7.3.4 kernels with sched_ext
-# (tests/kernel/build.sh --scx: as shipped, with the project's fix, and with
-# that fix plus finding 6's candidate fix, ctl-scratch-tlb-flush).  Debian's
+# (tests/kernel/build.sh --scx: as shipped, and with the project's series,
+# which since its rework holds finding 6's fix, 0005).  Debian's
 # kernel on one vCPU (on two it oopsed at the first scheduler enable: finding
 # 6, "Two vCPUs"), the small ones on two.  SECS guest seconds a run, RUNS runs
 # of each, and finding 6's reproducer (repro/scratch.c) once after each run.
@@ -18,7 +18,7 @@ work=$(mktemp -d /tmp/as-scratch.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 cp arena-stress-static "$work/bin"
 export AS_VM_BIN=$work/bin
-bash tests/kernel/build.sh --scx asis fixed ctl-scratch-tlb-flush >"$work/images" || exit 2
+bash tests/kernel/build.sh --scx asis fixed >"$work/images" || exit 2
 # finding 6's stand-alone reproducer (repro/scratch.*), static for the VM
 mkdir -p "$work/repro"
 cp repro/Makefile "$work/repro/" && cp repro/scratch.bpf.c "$work/repro/repro.bpf.c" &&

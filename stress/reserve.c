@@ -6,30 +6,37 @@
  * reservations of its own and, in random order: reserves free pages; tries
  * to reserve over one of its allocations (and the free page after it), which
  * the kernel must refuse; tries to allocate at one of its reservations, which
- * the kernel must refuse; reads a reserved page from user space, which must
- * fault (SIGSEGV); releases a reservation with a free; checks its own
- * allocations' contents.  Meanwhile the BPF churn workers allocate at fixed
- * and kernel-chosen addresses all over the arena: a kernel-chosen allocation
- * must never land on a reservation (checked for every allocation).  Sweeps
- * judge reserved pages as free ones and the accounting oracle counts them as
- * no page.
+ * the kernel must refuse; reads a reserved page from user space; releases a
+ * reservation with a free; checks its own allocations' contents.  Meanwhile
+ * the BPF churn workers allocate at fixed and kernel-chosen addresses all
+ * over the arena: a kernel-chosen allocation must never land on a
+ * reservation (checked for every allocation).  Sweeps judge reserved pages
+ * as free ones and the accounting oracle counts them as no page.
  *
- * The arena has no BPF_F_SEGV_ON_FAULT: with the flag every fault on a page
- * without a kernel page fails anyway, and the reservation's own refusal is
- * what is tested.  So no user thread here ever touches a page it does not
- * hold itself (a fault on a free page would allocate it).
+ * A user fault on a reserved page follows the kernel's contract (the kfunc's
+ * submission, 8fc3d2d8b501): by default the arena has no
+ * BPF_F_SEGV_ON_FAULT, and the fault may allocate a page there (it must be
+ * zeroed; an allocation over the range is still refused); when that lazy
+ * allocation fails (SIGSEGV), the page must stay reserved.  With
+ * --reserve-segv the arena has the flag and the fault must fail with
+ * SIGSEGV.  No user thread here touches a page it does not hold itself.
  *
- * Target (6.13 .. 7.x): since the maple tree became a range tree,
- * arena_vm_fault()'s lazy allocation claims the page with
- * range_tree_clear(), which succeeds on a range that is already in use: a
- * reserved page has no kernel page behind it, so a user fault there
- * allocates one inside the reservation.
+ * Target (6.17 .. 7.x): arena_vm_fault()'s lazy allocation claims the page
+ * with range_tree_clear(), which succeeds on a range already in use, and on
+ * failure gives it back with range_tree_set(): a failed fault on a reserved
+ * page releases it (findings/04).
  */
 #include "scenario.h"
 
 #define RESV_SPANS 6	/* allocations + reservations a worker holds at once */
 
 static bool opt_no_fault;	/* --reserve-no-fault */
+static bool opt_segv;		/* --reserve-segv */
+
+static uint32_t resv_flags(void)
+{
+	return opt_segv ? BPF_F_SEGV_ON_FAULT : 0;
+}
 
 static void resv_worker(struct as_worker *w)
 {
@@ -41,9 +48,11 @@ static void resv_worker(struct as_worker *w)
 	if (lo == 0)
 		lo = 1, span = a->npages - 1;
 	while (as_continue(w)) {
-		uint32_t n = as_nowned(w), what = as_rand_below(w, 8);
+		uint32_t n = as_nowned(w), what;
 
-		if (n < RESV_SPANS && (n == 0 || what < 3)) {
+		/* a draw of its own: with the action's, a worker below
+		 * RESV_SPANS would never check a refusal (what < 3) */
+		if (n < RESV_SPANS && (n == 0 || as_rand_below(w, 8) < 3)) {
 			uint32_t cnt = 1 + as_rand_below(w, 4);
 			uint32_t pgoff = lo + as_rand_below(w, span > cnt ? span - cnt + 1 : 1);
 
@@ -57,6 +66,7 @@ static void resv_worker(struct as_worker *w)
 		}
 		if (!n)
 			continue;
+		what = as_rand_below(w, 8);
 		uint32_t idx = as_rand_below(w, n);
 		struct as_span s = as_owned(w, idx);
 
@@ -82,13 +92,17 @@ static void resv_worker(struct as_worker *w)
 
 static const struct as_optdef opts[] = {
 	AS_SOPT_FLAG("reserve-no-fault", opt_no_fault, 0,
-		     "never fault a reserved page from user space (where that maps a page, findings/04)"),
+		     "never fault a reserved page from user space"),
+	AS_SOPT_FLAG("reserve-segv", opt_segv, 0,
+		     "the arena has BPF_F_SEGV_ON_FAULT: a user fault on a reserved page must fail with SIGSEGV "
+		     "(without it the fault may allocate the page)"),
 	{0},
 };
 
 const struct as_scenario as_sc_reserve = {
 	.name = "reserve", .reserves = true,
-	.summary = "bpf_arena_reserve_pages() under churn: reserved ranges refuse allocations, "
-		   "reservations over allocated pages and user faults; a free releases them",
+	.summary = "bpf_arena_reserve_pages() under churn: reserved ranges refuse allocations and "
+		   "reservations over allocated pages, user faults follow BPF_F_SEGV_ON_FAULT; a free releases them",
+	.more_flags = resv_flags,
 	.probe = as_probe_reserve, .lead = resv_worker, .user = resv_worker, .opts = opts,
 };

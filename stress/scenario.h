@@ -31,6 +31,9 @@ struct as_scenario {
 	const char *summary;
 	bool unsafe;		/* may crash a kernel: host runs need --unsafe */
 	uint32_t arena_flags;	/* extra map flags, e.g. BPF_F_SEGV_ON_FAULT */
+	/* non-NULL: more map flags, chosen by the scenario's options (called
+	 * once, before the arena is created); as_arena_flags() has the result */
+	uint32_t (*more_flags)(void);
 	bool reserves;		/* uses as_reserve*(): the engine loads the reservation program */
 	/* non-NULL: the kernel allocates pages of its own in this arena, which
 	 * no page table knows (why): the accounting oracle is off */
@@ -61,6 +64,8 @@ struct as_arena {
 };
 const struct as_arena *as_arena(const struct as_run *r);
 const struct as_opts *as_opts_of(const struct as_run *r);
+/* The arena's extra map flags: arena_flags | more_flags(). */
+uint32_t as_arena_flags(const struct as_run *r);
 struct as_run *as_run_of(const struct as_worker *w);
 static inline char *as_page_addr(const struct as_arena *a, uint32_t p)
 {
@@ -94,6 +99,8 @@ enum as_ctr {
 	C_UNMAP_RACE,		/* contents checks not judged: another worker's munmap of the arena overlapped the read */
 	C_SCRATCH,		/* 7.x: scratch page installs seen through BPF (stress/scratch.c) */
 	C_SCRATCH_ALLOC,	/* ... allocations at an address where the scratch page was installed */
+	C_RESV_FAULT,		/* user faults on a reserved page that mapped one (no BPF_F_SEGV_ON_FAULT) */
+	C_RESV_FAULT_FAIL,	/* ... that failed (SIGSEGV): the reservation then checked whole */
 	C__NR
 };
 extern const char *const as_ctr_name[C__NR];

@@ -131,6 +131,7 @@ struct as_run {
 	struct as_arena a;		/* what scenarios see (as_arena()) */
 	const struct as_scenario *sc;
 	const struct as_opts *o;
+	uint32_t arena_flags;		/* sc->arena_flags | sc->more_flags() */
 	struct arena_stress_bpf *skel;
 	int prog_fd;
 	int nosleep_fd;			/* as_do_op_nosleep (7.x), or -1 */

@@ -142,7 +142,7 @@ enum as_vkind as_kop_end(struct as_worker *w, struct as_kop *k, int err, uint64_
 	if (err)
 		w->ctr[C_KOP_FAIL]++;
 	kv.kind = k->kind;
-	kv.segv_on_fault = r->sc->arena_flags & BPF_F_SEGV_ON_FAULT;
+	kv.segv_on_fault = r->arena_flags & BPF_F_SEGV_ON_FAULT;
 	kv.stable = k->stable;
 	kv.allocated = ps_allocated(k->s0);
 	kv.t_now = k->tok0;

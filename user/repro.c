@@ -48,14 +48,16 @@ static const struct tmpl dofork = {
 };
 
 static const struct tmpl reserve = {
-	"a user fault inside a bpf_arena_reserve_pages() reservation maps a page",
+	"a failed user fault on a bpf_arena_reserve_pages() reservation releases the page",
 	as_tmpl_reserve_c,
-	"BPF reserves one page of an arena without BPF_F_SEGV_ON_FAULT; user space\n"
-	"writes to it, which must fault (SIGSEGV).  When the write goes through,\n"
-	"the evidence is printed: the PTE (pagemap), the arena's memory usage before\n"
-	"and after, what BPF reads at the reserved address, and that an allocation\n"
-	"there is still refused.  Deterministic: no race.\n",
-	as_tmpl_reserve_bpf_c, "reserve, allocate and read one arena page",
+	"BPF reserves pages of an arena without BPF_F_SEGV_ON_FAULT, where user\n"
+	"faults may populate reserved pages (the kfunc's contract).  The arena map\n"
+	"is charged to a memory cgroup of its own whose memory.max is then set to\n"
+	"what it uses, so the fault's lazy allocation fails: the write to a\n"
+	"reserved page takes SIGSEGV.  Then BPF allocates at that page, which must\n"
+	"be refused; when it succeeds, the evidence is printed.  Deterministic: no\n"
+	"race.  Needs root and cgroup v2 with the memory controller.\n",
+	as_tmpl_reserve_bpf_c, "reserve, allocate and read arena pages",
 };
 
 static const struct tmpl scratch = {
@@ -78,7 +80,7 @@ static const struct tmpl *pick(const struct as_report *rep, const struct as_viol
 		       ? &scratch : NULL;
 	if (!strcmp(rep->scenario, "dofork") && (v->kind == V_STALE_FREE || v->kind == V_CONTRACT))
 		return &dofork;
-	if (!strcmp(rep->scenario, "reserve") && v->kind == V_CONTRACT && strstr(v->saw, "holds reserved, succeeded"))
+	if (!strcmp(rep->scenario, "reserve") && v->kind == V_CONTRACT && strstr(v->saw, "the lazy allocation failed"))
 		return &reserve;
 	if (!strcmp(rep->scenario, "reserve") && v->kind == V_CONTRACT)
 		return NULL;	/* the other reservation refusals: no reproducer of their own yet */

@@ -5,8 +5,14 @@
  *   - reserving free pages succeeds, and no allocation may land there, at a
  *     fixed address (as_alloc_over) or a kernel-chosen one (pages.c: alloc);
  *   - reserving over an allocated page fails with -EBUSY (as_reserve_over);
- *   - a user fault on a reserved address fails (SIGSEGV), with or without
- *     BPF_F_SEGV_ON_FAULT (as_ureserved_read);
+ *   - a user fault on a reserved address (as_ureserved_read) follows the
+ *     arena's flag, as the kfunc's submission (8fc3d2d8b501, 6.17) put it:
+ *     reserved regions "can also be allocated from userspace through minor
+ *     faults.  It is up to the user to prevent erroneous frees and/or use the
+ *     BPF_F_SEGV_ON_FAULT flag to catch stray userspace accesses".  With the
+ *     flag it fails with SIGSEGV; without it the lazy fault allocates a zeroed
+ *     page there, and when that allocation fails the reservation must stay
+ *     whole (findings/04: 6.17+ gives the page back to the allocator);
  *   - a free releases the reservation (as_free_span; the next as_reserve or
  *     allocation there must succeed again).
  * Reserved pages carry PS_RESV in the table: sweeps judge them as free
@@ -180,10 +186,35 @@ int as_alloc_over(struct as_worker *w, uint32_t idx)
 	return 1;
 }
 
+/* After a user fault on reserved page p failed without BPF_F_SEGV_ON_FAULT
+ * (its lazy allocation failed): p must still be reserved, so an allocation
+ * there is refused.  1 when it is not (reported; p is then ours, allocated). */
+static int resv_kept(struct as_worker *w, uint32_t p)
+{
+	struct as_run *r = w->run;
+	struct as_op op = {.op = AS_OP_ALLOC, .pgoff = p, .cnt = 1};
+
+	op.gen = ((uint64_t)w->id << 32) | ++w->seq;
+	w->ctr[C_RESV_CHECK]++;
+	if (as_bpf_op(r, &op))
+		return 0;	/* still reserved */
+	as_report_v(r, V_CONTRACT, p, "a user fault that fails must leave the reservation whole: its error "
+		    "path gave a reserved page back to the allocator (findings/04)",
+		    "user read of page %u, which worker %u holds reserved, took SIGSEGV (the lazy allocation "
+		    "failed), and then bpf_arena_alloc_pages() of that page succeeded (at page %u)",
+		    p, w->id, op.pgoff);
+	if (op.pgoff == p) {	/* allocated now: ours, with the token BPF wrote */
+		__atomic_store_n(&r->pages[p].token, AS_TOKEN(op.gen, p), __ATOMIC_RELEASE);
+		atomic_store_explicit(&r->pages[p].state, (uint32_t)(w->id + 1), memory_order_release);
+	}
+	return 1;
+}
+
 int as_ureserved_read(struct as_worker *w, uint32_t idx, uint32_t p)
 {
 	struct as_run *r = w->run;
 	struct as_span *s = &w->spans[idx];
+	bool segv = r->arena_flags & BPF_F_SEGV_ON_FAULT;
 	uint64_t v = 0, pfn;
 	int sig;
 
@@ -194,12 +225,28 @@ int as_ureserved_read(struct as_worker *w, uint32_t idx, uint32_t p)
 	sig = as_guarded_read(as_uword(r, p, AS_OFF_TOKEN), &v);
 	w->ctr[C_RESV_CHECK]++;
 	w->ctr[sig ? C_USEGV : C_UREAD]++;
+	if (!segv && sig == SIGSEGV) {
+		w->ctr[C_RESV_FAULT_FAIL]++;
+		return resv_kept(w, p);
+	}
+	if (!segv && !sig) {
+		w->ctr[C_RESV_FAULT]++;
+		/* allowed: the fault allocated the page, which is an ordinary
+		 * allocated page now (ours, freed with the span), and fresh */
+		atomic_store_explicit(&r->pages[p].state, (uint32_t)(w->id + 1), memory_order_release);
+		if (!v)
+			return 0;
+		as_report_v(r, V_DIRTY_ALLOC, p, "a page the lazy fault allocates must be zeroed",
+			    "user read of page %u, which worker %u held reserved, mapped a page that reads %#"
+			    PRIx64 " (PTE pfn %#" PRIx64 ")", p, w->id, v, as_pfn(r, p));
+		return 1;
+	}
 	if (sig == SIGSEGV)
-		return 0;
+		return 0;	/* BPF_F_SEGV_ON_FAULT: refused, as it must be */
 	pfn = as_pfn(r, p);
-	as_report_v(r, V_CONTRACT, p, sig ? "a user fault on a reserved address must fail with SIGSEGV"
-		    : "a user fault on a reserved address must fail (SIGSEGV): the arena's lazy fault path "
-		      "allocated a page inside the reservation",
+	as_report_v(r, V_CONTRACT, p, sig ? "a user fault on a reserved address must map a page or fail with SIGSEGV"
+		    : "with BPF_F_SEGV_ON_FAULT a user fault on a reserved address must fail (SIGSEGV): a page "
+		      "was mapped there",
 		    "user read of page %u, which worker %u holds reserved, %s%s (read %#" PRIx64 ", PTE pfn %#"
 		    PRIx64 ")", p, w->id, sig ? "took signal " : "succeeded", sig ? strsignal(sig) : "", v, pfn);
 	if (!sig)	/* the kernel has a page there now: the table says so */

@@ -35,6 +35,7 @@ const char *const as_ctr_name[C__NR] = {
 	[C_RESERVE] = "reserve", [C_RESV_CHECK] = "reserve_checks", [C_ACCT_SETTLED] = "acct_settled",
 	[C_ALLOC_TOP] = "alloc_top", [C_UNMAP_RACE] = "unmap_race",
 	[C_SCRATCH] = "scratch", [C_SCRATCH_ALLOC] = "scratch_alloc",
+	[C_RESV_FAULT] = "reserve_faults", [C_RESV_FAULT_FAIL] = "reserve_fault_fail",
 };
 
 _Atomic bool as_interrupted;
@@ -196,7 +197,7 @@ static int load_skel(struct as_run *r, bool nosleep, bool reserve)
 	if (!r->skel)
 		return -errno;
 	bpf_map__set_max_entries(r->skel->maps.arena, r->a.npages);
-	bpf_map__set_map_flags(r->skel->maps.arena, BPF_F_MMAPABLE | r->sc->arena_flags);
+	bpf_map__set_map_flags(r->skel->maps.arena, BPF_F_MMAPABLE | r->arena_flags);
 	bpf_map__set_map_extra(r->skel->maps.arena, r->o->arena_base);
 	r->skel->rodata->as_ubase = r->o->arena_base;
 	bpf_program__set_autoload(r->skel->progs.as_do_op_nosleep, nosleep);
@@ -480,6 +481,7 @@ int as_run_scenario(const struct as_scenario *sc, const struct as_opts *o, uint6
 		return AS_EXIT_USAGE;
 	r->sc = sc;
 	r->o = o;
+	r->arena_flags = sc->arena_flags | (sc->more_flags ? sc->more_flags() : 0);
 	r->seed = seed;
 	r->a.pid = getpid();
 	r->a.npages = o->pages;

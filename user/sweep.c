@@ -141,7 +141,7 @@ static void pagemap_list(struct as_run *r, const uint32_t *list, uint32_t n, uin
 int as_sweep(struct as_run *r)
 {
 	struct as_sweep *sw = &r->skel->bss->sweep;
-	bool segv = r->sc->arena_flags & BPF_F_SEGV_ON_FAULT;
+	bool segv = r->arena_flags & BPF_F_SEGV_ON_FAULT;
 	struct as_view *views;
 	uint64_t *pm0, *pm1;
 	uint32_t *list = NULL, n = 0, p;

@@ -51,6 +51,7 @@ int as_worker_id(const struct as_worker *w) { return w->id; }
 struct as_run *as_run_of(const struct as_worker *w) { return w->run; }
 const struct as_arena *as_arena(const struct as_run *r) { return &r->a; }
 const struct as_opts *as_opts_of(const struct as_run *r) { return r->o; }
+uint32_t as_arena_flags(const struct as_run *r) { return r->arena_flags; }
 bool as_injected(const struct as_run *r, uint32_t inj) { return r->o->inject & inj; }
 void as_count(struct as_worker *w, enum as_ctr c, uint64_t n) { w->ctr[c] += n; }
 uint64_t as_counter(const struct as_worker *w, enum as_ctr c) { return w->ctr[c]; }

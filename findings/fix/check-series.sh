@@ -2,7 +2,7 @@
 # The fix series as upstream would take it: `git am` applies it to Debian's
 # newest linux-source-7.x (a throwaway repository of the files it touches,
 # as shipped), and scripts/checkpatch.pl from that tree reports on it.
-# Prints both; exit 0 when git am applies every patch and checkpatch reports
+# Prints both; exit 0 when git am applies every patch and checkpatch --strict reports
 # nothing but the Signed-off-by placeholder (and, with --no-tree, the
 # Fixes: id it cannot look up without the kernel's git history).
 # usage: findings/fix/check-series.sh > findings/fix/checkpatch.txt
@@ -36,7 +36,7 @@ for p in "$here"/0*.patch; do
 done
 for p in "$here"/0*.patch; do
 	echo "checkpatch: $(basename "$p"):"
-	out=$(perl "$src/scripts/checkpatch.pl" --no-tree "$p" 2>&1)
+	out=$(perl "$src/scripts/checkpatch.pl" --strict --no-tree "$p" 2>&1)
 	sed -n '/^\(ERROR\|WARNING\|CHECK\)/,/^$/p; /^total:/p' <<<"$out" | sed 's/^/  /'
 	# anything but the placeholder and the unverifiable id is a finding
 	# and, for the selftest's new files, MAINTAINERS: its BPF entry has

@@ -33,8 +33,10 @@
 #include <sys/wait.h>
 #include "arena_fault_free.skel.h"
 
+#ifndef PAGE_SIZE /* on some archs it comes in sys/user.h */
+#define PAGE_SIZE getpagesize()
+#endif
 #define NR_PAGES	16
-#define PG		4096
 #define MAX_FREES	200000
 #define BUDGET_NS	(3ULL * 1000000000)
 #define WAIT_NS		(BUDGET_NS + 10ULL * 1000000000)
@@ -51,7 +53,7 @@ struct result {
 
 static struct arena_fault_free *skel;
 static char *base;
-static _Atomic int stop, target = 1;
+static atomic_int stop, target = 1;
 static __thread sigjmp_buf jb;
 
 static void on_segv(int sig)
@@ -64,7 +66,7 @@ static int uread(int p, __u64 *v)
 {
 	if (sigsetjmp(jb, 1))
 		return -1;
-	*v = READ_ONCE(*(__u64 *)(base + (long)p * PG));
+	*v = READ_ONCE(*(__u64 *)(base + (long)p * PAGE_SIZE));
 	return 0;
 }
 
@@ -97,7 +99,7 @@ static void *faulter(void *arg)
 	while (!atomic_load(&stop)) {
 		int p = atomic_load(&target);
 
-		madvise(base + (long)p * PG, PG, MADV_DONTNEED);
+		madvise(base + (long)p * PAGE_SIZE, PAGE_SIZE, MADV_DONTNEED);
 		uread(p, &v);
 	}
 	return NULL;

@@ -32,7 +32,7 @@ __u64 token;	/* in (AFF_ALLOC): written at offset 0; out (AFF_READ): read there 
 SEC("syscall")
 int page_op(void *ctx)
 {
-	__u64 __arena *p = (__u64 __arena *)(ARENA_BASE + (__u64)(page % NR_PAGES) * 4096);
+	__u64 __arena *p = (__u64 __arena *)(ARENA_BASE + (__u64)(page % NR_PAGES) * __PAGE_SIZE);
 
 	switch (op) {
 	case AFF_ALLOC:
