@@ -13,6 +13,8 @@
  *                  bpf_spin_lock() is local_irq_save() + the lock
  *                  (kernel/bpf/helpers.c), so the call runs with interrupts
  *                  off (the arena kfuncs are KF_SPINLOCK_SAFE for this);
+ *   as_ctx_iter    an iter.s/task_vma program: runs the request at the arena's
+ *                  VMA with the task's mmap_lock read-held (sleepable kfuncs);
  *   as_ctx_peek    reads the request's pages through the kernel mapping, from
  *                  the user thread (a deferred free's progress).
  *
@@ -160,11 +162,9 @@ static __always_inline void finish(struct as_ctx_req *q)
 
 /* ---- softirq: a bpf_timer callback ---- */
 
-static int timer_cb(void *map, int *key, struct as_ctx_timer_elem *e)
+/* the request, in a context where the kfunc calls may be made directly */
+static __always_inline void run_req(struct as_ctx_req *q)
 {
-	struct as_ctx_req *q = slot_req(*key);
-
-	asm volatile("" :: "r"(&arena));	/* the callback's arena */
 	if (q->op == AS_OP_ALLOC) {
 		post_alloc(q, bpf_arena_alloc_pages(&arena, want(q), q->cnt, NUMA_NO_NODE, 0));
 	} else if (q->op == AS_OP_FREE) {
@@ -177,6 +177,12 @@ static int timer_cb(void *map, int *key, struct as_ctx_timer_elem *e)
 		q->ret = -22;
 	}
 	finish(q);
+}
+
+static int timer_cb(void *map, int *key, struct as_ctx_timer_elem *e)
+{
+	asm volatile("" :: "r"(&arena));	/* the callback's arena */
+	run_req(slot_req(*key));
 	return 0;
 }
 
@@ -232,6 +238,28 @@ int as_ctx_locked(struct as_ctx_arm *a)
 		q->ret = op == AS_OP_FREE ? 0 : -22;
 	finish(q);
 	a->ret = 0;
+	return 0;
+}
+
+/* ---- a sleepable iterator holding mmap_lock ---- */
+
+__u32 iter_slot;	/* the request the next read of the iterator runs */
+
+/* Runs at the arena's VMA of the task the link is for, with that mm's
+ * mmap_lock read-held by the iterator (task_vma_seq_get_next()); a sleepable
+ * program, so the verifier picks the sleepable kfuncs: a free of more than
+ * one page, or of a page user space maps, calls zap_pages(), which takes
+ * mmap_read_lock() of every mm mapping the arena, this one included. */
+SEC("iter.s/task_vma")
+int as_ctx_iter(struct bpf_iter__task_vma *ctx)
+{
+	struct vm_area_struct *vma = ctx->vma;
+	struct as_ctx_req *q = slot_req(iter_slot);
+
+	asm volatile("" :: "r"(&arena));
+	if (!vma || vma->vm_start != as_ubase || q->done == q->seq)
+		return 0;
+	run_req(q);
 	return 0;
 }
 

@@ -39,6 +39,7 @@
 #include <string.h>
 #include <time.h>
 #include <sys/mman.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
@@ -52,12 +53,14 @@
 bool as_ctx_inject_stale, as_ctx_sleepable;
 
 static struct ctxop_bpf *skel;	/* loaded by setup, destroyed by the worker */
+static struct bpf_link *iter_link;	/* AS_CTX_ITER: the iterator, for this process's tasks */
 static enum as_ctx_kind kind;
 static bool deferred;		/* 7.x: frees from the context are deferred */
 
 static const char *const where[] = {
 	[AS_CTX_TIMER] = "a bpf_timer callback",
 	[AS_CTX_LOCKED] = "a bpf_spin_lock region",
+	[AS_CTX_ITER] = "an iter.s/task_vma program",
 };
 
 /* where the ops ran, for the note */
@@ -68,7 +71,8 @@ static struct {
 
 static struct bpf_program *kind_prog(struct ctxop_bpf *s, enum as_ctx_kind k)
 {
-	return k == AS_CTX_TIMER ? s->progs.as_ctx_timer : s->progs.as_ctx_locked;
+	return k == AS_CTX_TIMER ? s->progs.as_ctx_timer : k == AS_CTX_LOCKED ? s->progs.as_ctx_locked
+			       : s->progs.as_ctx_iter;
 }
 
 /* Open and load the object for context k: on the run's arena (map_fd >= 0)
@@ -84,6 +88,7 @@ static int open_load(enum as_ctx_kind k, bool fw, int map_fd, uint64_t ubase, ch
 		return -errno;
 	bpf_program__set_autoload(s->progs.as_ctx_timer, k == AS_CTX_TIMER);
 	bpf_program__set_autoload(s->progs.as_ctx_locked, k == AS_CTX_LOCKED);
+	bpf_program__set_autoload(s->progs.as_ctx_iter, k == AS_CTX_ITER);
 	bpf_program__set_autoload(s->progs.as_ctx_fw_in, fw);
 	bpf_program__set_autoload(s->progs.as_ctx_fw_out, fw);
 	if (log) {
@@ -140,6 +145,8 @@ int as_ctx_probe(enum as_ctx_kind k, char *why, size_t len)
 		return -1;
 	}
 	ctxop_bpf__destroy(s);
+	if (k == AS_CTX_ITER)
+		return 0;	/* sleepable kfuncs, synchronous frees */
 	if (!ns && !as_ctx_sleepable) {
 		/* 6.12: in_sleepable() is env->prog->sleepable || the state's, so a
 		 * sleepable program's async callback passes for sleepable */
@@ -164,12 +171,22 @@ int as_ctx_setup(struct as_run *r, enum as_ctx_kind k)
 	struct btf *btf = btf__load_vmlinux_btf();
 	int err;
 
-	deferred = btf && btf__find_by_name_kind(btf, "bpf_arena_free_pages_non_sleepable", BTF_KIND_FUNC) >= 0;
+	deferred = k != AS_CTX_ITER && btf &&
+		   btf__find_by_name_kind(btf, "bpf_arena_free_pages_non_sleepable", BTF_KIND_FUNC) >= 0;
 	btf__free(btf);
 	kind = k;
 	memset(&st, 0, sizeof(st));
 	err = open_load(k, deferred, a->map_fd, (uint64_t)(uintptr_t)a->base, NULL, 0, &skel);
-	if (!err && (err = ctxop_bpf__attach(skel))) {
+	if (!err)
+		err = ctxop_bpf__attach(skel);
+	if (!err && k == AS_CTX_ITER) {	/* the scenario process's tasks only */
+		union bpf_iter_link_info li = {.task.pid = (uint32_t)a->pid};
+		LIBBPF_OPTS(bpf_iter_attach_opts, io, .link_info = &li, .link_info_len = sizeof(li));
+
+		iter_link = bpf_program__attach_iter(skel->progs.as_ctx_iter, &io);
+		err = iter_link ? 0 : -errno;
+	}
+	if (err && skel) {
 		ctxop_bpf__destroy(skel);
 		skel = NULL;
 	}
@@ -195,6 +212,23 @@ static void nap20(void)
 	nanosleep(&ts, NULL);
 }
 
+/* Read the iterator once: its program runs the request at the arena's VMA. */
+static int run_iter(uint32_t slot)
+{
+	char buf[64];
+	ssize_t n;
+	int fd;
+
+	skel->bss->iter_slot = slot;
+	fd = bpf_iter_create(bpf_link__fd(iter_link));
+	if (fd < 0)
+		return -errno;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		;
+	close(fd);
+	return n < 0 ? -errno : 0;
+}
+
 /* One request through the context: 0 (q holds the result), -ETIMEDOUT, or
  * the error of starting it. */
 static int run_op(struct as_ctx_req *q, uint32_t slot)
@@ -204,7 +238,7 @@ static int run_op(struct as_ctx_req *q, uint32_t slot)
 	int err;
 
 	__atomic_store_n(&q->seq, seq, __ATOMIC_RELEASE);
-	err = run_prog(bpf_program__fd(kind_prog(skel, kind)), slot);
+	err = kind == AS_CTX_ITER ? run_iter(slot) : run_prog(bpf_program__fd(kind_prog(skel, kind)), slot);
 	if (err)
 		return err;
 	while (__atomic_load_n(&q->done, __ATOMIC_ACQUIRE) != seq) {
@@ -347,14 +381,14 @@ void as_ctx_worker(struct as_worker *w)
 			break;
 		}
 		if (q->ret) {	/* the nolock allocator may fail: counted, not judged */
-			as_count(w, C_ALLOC_NS_FAIL, 1);
+			as_count(w, deferred ? C_ALLOC_NS_FAIL : C_ALLOC_FAIL, 1);
 			st.null++;
 			continue;
 		}
 		got = q->pgoff;
 		as_count(w, C_ALLOC, 1);
 		as_count(w, C_ALLOC_PAGES, cnt);
-		as_count(w, C_ALLOC_NS, 1);
+		as_count(w, C_ALLOC_NS, deferred);	/* the non-sleepable variants: 7.x, not iter */
 		st.allocs++;
 		for (uint32_t i = 0; i < cnt; i++)
 			early |= as_page_allocated(r, got + i);
@@ -442,6 +476,8 @@ void as_ctx_worker(struct as_worker *w)
 	summary(r, stop);
 	if (stop)
 		as_stop(r);
+	bpf_link__destroy(iter_link);
+	iter_link = NULL;
 	ctxop_bpf__destroy(skel);
 	skel = NULL;
 }

@@ -8,6 +8,7 @@
 enum as_ctx_kind {
 	AS_CTX_TIMER,	/* a bpf_timer callback: hrtimer softirq */
 	AS_CTX_LOCKED,	/* inside bpf_spin_lock(): interrupts off */
+	AS_CTX_ITER,	/* an iter.s/task_vma program: sleepable, mmap_lock read-held */
 };
 
 /* The kernel's BTF has the non-sleepable arena kfuncs and the deferred free

@@ -18,7 +18,8 @@
 	X(teardown)          \
 	X(dofork)           \
 	X(scratch)           \
-	X(timer)
+	X(timer)             \
+	X(iter_vma)
 
 #define DECLARE(n) extern const struct as_scenario as_sc_##n;
 #define ENTRY(n) &as_sc_##n,
