@@ -17,7 +17,10 @@
 	X(reuse)             \
 	X(teardown)          \
 	X(dofork)           \
-	X(scratch)
+	X(scratch)           \
+	X(timer)             \
+	X(iter_vma)          \
+	X(irqoff)
 
 #define DECLARE(n) extern const struct as_scenario as_sc_##n;
 #define ENTRY(n) &as_sc_##n,
