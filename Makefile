@@ -4,6 +4,7 @@
 #   make run     deps + build + the default run (needs root)
 #   make check   deps + build + every test (needs root)
 #   make mutants the mutation harness on the small 7.x VM kernels (slow)
+#   make kernels the kernel matrix: every Debian minor 6.12-7.3 in the VM (slow)
 
 CLANG    ?= clang-19
 BPFTOOL  ?= bpftool
@@ -34,7 +35,7 @@ LIB_OBJS  := $(patsubst %.c,$(OUT)/%.o,$(LIB_SRCS))
 UNIT_SRCS := $(wildcard tests/unit_*.c)
 UNIT_BINS := $(patsubst tests/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps vm-deps run check unit bench static vm-check selftest mutants clean FORCE
+.PHONY: all deps vm-deps run check unit bench static vm-check selftest mutants kernels clean FORCE
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -135,6 +136,13 @@ vm-check: deps vm-deps
 # selftests tree (or TREE=/path/to/linux); tests/integ_selftest.sh runs it too.
 selftest: deps
 	bash tests/selftests/run.sh $(if $(TREE),--tree $(TREE))
+
+# The kernel matrix (tests/vm/matrix.sh): the default VM invocation and each
+# finding's reproducer on the newest Debian cloud kernel of every minor,
+# 6.12-7.3; the table goes to tests/vm/results-matrix.txt.  ARGS="-j 2 -d 20".
+kernels: deps vm-deps
+	$(MAKE) arena-stress static
+	bash tests/vm/matrix.sh $(ARGS)
 
 # The mutation harness (tests/kernel/): builds the small 7.x kernels it
 # lacks, runs the default VM invocation on the base, the negative controls
