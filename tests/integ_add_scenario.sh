@@ -1,5 +1,5 @@
 #!/bin/bash
-# README's "Adding a scenario" holds: its example, dropped into a copy of the
+# docs/layout.md's "Adding a scenario" holds: its example, dropped into a copy of the
 # tree as one file plus one table row, builds, is listed, and runs on the
 # real kernel through the engine (the sweeps ran; the user thread read).
 . "$(dirname "$0")/lib.sh"
@@ -10,8 +10,8 @@ git ls-files -z | xargs -0 cp --parents -t "$t"
 python3 - "$t" <<'PY'
 import re, sys
 t = sys.argv[1]
-readme = open('README.md').read()
-sec = readme[readme.index('### Adding a scenario'):]
+readme = open('docs/layout.md').read()
+sec = readme[readme.index('## Adding a scenario'):]
 code = re.search(r'```c\n// stress/peek.c\n(.*?)```', sec, re.S).group(1)
 open(t + '/stress/peek.c', 'w').write(code)
 row = re.search(r'the row `(X\(\w+\))`', sec).group(1)

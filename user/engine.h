@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The engine's own state: one run of one scenario on one fresh arena.
- * Scenarios never include this; they see stress/scenario.h.  Files:
+ * Scenarios never include this; they see user/scenario.h.  Files:
  *   guard.c    guarded access to arena memory (SIGSEGV/SIGBUS caught)
  *   workers.c  worker threads, quiesce points, the hang report, children
  *   pages.c    BPF ops, the page table, post-free and contents oracles
