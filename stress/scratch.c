@@ -67,13 +67,28 @@ static int scratch_probe(const struct as_opts *o, char *why, size_t len)
 {
 	struct btf *btf;
 	char state[64], resv[256];
-	bool ops, kf;
+	bool ops, kf, init_cids = false;
+	int id;
 
 	/* its own need first: the kernel path that installs the scratch page */
 	btf = btf__load_vmlinux_btf();
-	ops = btf && btf__find_by_name_kind(btf, "sched_ext_ops_cid", BTF_KIND_STRUCT) >= 0;
+	id = btf ? btf__find_by_name_kind(btf, "sched_ext_ops_cid", BTF_KIND_STRUCT) : -1;
+	ops = id >= 0;
 	kf = btf && btf__find_by_name_kind(btf, "scx_bpf_cid_override", BTF_KIND_FUNC) >= 0;
+	/* the op this scenario's scheduler implements (7.2's struct has none) */
+	if (ops) {
+		const struct btf_type *t = btf__type_by_id(btf, id);
+		const struct btf_member *m = btf_members(t);
+
+		for (int i = 0; i < btf_vlen(t) && !init_cids; i++)
+			init_cids = !strcmp(btf__name_by_offset(btf, m[i].name_off), "init_cids");
+	}
 	btf__free(btf);
+	if (ops && kf && !init_cids) {
+		snprintf(why, len, "this kernel's sched_ext_ops_cid has no init_cids op in its BTF: the only "
+			 "op through which this scenario's scheduler hands scx_bpf_cid_override() an arena address");
+		return -1;
+	}
 	if (!ops || !kf) {
 		snprintf(why, len, "this kernel has no cid-form sched_ext: no %s in its BTF; only a sched_ext "
 			 "kfunc with an __arena argument installs the arena's scratch page",

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Skip reasons are true: `--list` in the VM on Debian's 6.12, 6.16 and 7.3
+# Skip reasons are true: `--list` in the VM on Debian's 6.12, 6.16, 7.2 and 7.3
 # cloud kernels ($AS_VM_SKIP_SERIES), judged against what each kernel's own
 # BTF has, read here from its image (bpftool on the vmlinux inside the
 # bzImage): reserve runs where the kernel has bpf_arena_reserve_pages, else
@@ -39,7 +39,7 @@ PY
 row() { sed -n "/^$1 /{p;n;p}" "$2"; }
 reason() { row "$1" "$2" | sed -n 's/^ *reason: //p'; }
 
-for series in ${AS_VM_SKIP_SERIES:-6.12 6.16 7.3}; do
+for series in ${AS_VM_SKIP_SERIES:-6.12 6.16 7.2 7.3}; do
 	p="linux-image-$series.*-cloud-amd64"
 	out=$TMP/list-$series
 	bash tests/vm/run.sh --kernel-pkg "$p" --timeout 120 -- --unsafe --list >"$out" 2>&1; rc=$?
@@ -60,7 +60,10 @@ for series in ${AS_VM_SKIP_SERIES:-6.12 6.16 7.3}; do
 	has FUNC bpf_arena_reserve_pages && resv=yes
 	has STRUCT sched_ext_ops_cid && ops=yes
 	has FUNC scx_bpf_cid_override && kf=yes
-	echo "note: $series ($name): bpf_arena_reserve_pages $resv, sched_ext_ops_cid $ops, scx_bpf_cid_override $kf"
+	# the op the scenario's scheduler uses, a member of that struct (7.2 lacks it)
+	cids=no
+	sed -n "/STRUCT 'sched_ext_ops_cid'/,/^\[/p" "$TMP/btf" | grep -q "'init_cids'" && cids=yes
+	echo "note: $series ($name): bpf_arena_reserve_pages $resv, sched_ext_ops_cid $ops (init_cids $cids), scx_bpf_cid_override $kf"
 	r=$(reason reserve "$out") s=$(reason scratch "$out")
 	echo "note: $series: reserve: ${r:-runs}"
 	echo "note: $series: scratch: ${s:-runs}"
@@ -79,6 +82,8 @@ for series in ${AS_VM_SKIP_SERIES:-6.12 6.16 7.3}; do
 			fi
 		done
 		check "$series: scratch gives its own reason, not reserve's" eval '! grep -q reserve <<<"$s"'
+	elif [ $cids = no ]; then
+		check "$series: scratch's reason names the missing init_cids op" grep -q "no init_cids" <<<"$s"
 	elif [ $resv = no ]; then
 		check "$series: scratch's reason names bpf_arena_reserve_pages" grep -q "no bpf_arena_reserve_pages" <<<"$s"
 	else
