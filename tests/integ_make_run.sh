@@ -28,5 +28,6 @@ check "a verdict in the VM: exit 0 (got $rc)" [ $rc -eq 0 ]
 check "the last line names the VM, its kernel and package" grep -qE \
 	"^ran in a VM: kernel [0-9][^ ]+ \(Debian package $(sed 's/[.+]/\\&/g' <<<"$p")\), qemu [0-9.]+ (tcg|kvm)" <<<"$(tail -1 "$TMP/out")"
 check "the JSON names the image the run booted" [ "$(json "$TMP/r.json" "d['vm']['image']")" = "$p.vmlinuz" ]
+check "the JSON says where it ran: the VM and its package" [ "$(json "$TMP/r.json" "d['where']")" = "vm: $p" ]
 check "and the guest's kernel" grep -q "^${p#linux-image-}\$" <<<"$(json "$TMP/r.json" "d['kernel']")"
 done_test

@@ -41,6 +41,7 @@ check "says why on stderr, in one line ($reason)" [ -n "$reason" -a "$(wc -l <"$
 check "its last line is the result" bash -c "tail -1 '$TMP/out' | grep -qx 'result: error (exit 2)'"
 check "the JSON report is written and parses" [ "$(json "$W/r.json" "d['tool']")" = arena-stress ]
 check "its exit_code is the process's" [ "$(json "$W/r.json" "d['exit_code']")" = 2 ]
+check "it says where it ran: the host" [ "$(json "$W/r.json" "d['where']")" = host ]
 check "each scenario failed, with the reason" python3 -c "
 import json, sys
 d = json.load(open(sys.argv[1]))

@@ -627,8 +627,8 @@ int main(int argc, char **argv)
 
 		o.user_threads = n < lo ? lo : n > o.user_threads ? o.user_threads : n;
 	}
-	printf("arena-stress: kernel %s, seed %" PRIu64 ", %u pages, %d BPF + %d user threads, %.1fs%s\n",
-	       un.release, o.seed, o.pages, o.bpf_threads, o.user_threads, o.duration,
+	printf("arena-stress: kernel %s (%s), seed %" PRIu64 ", %u pages, %d BPF + %d user threads, %.1fs%s\n",
+	       un.release, as_where(), o.seed, o.pages, o.bpf_threads, o.user_threads, o.duration,
 	       o.parallel && runnable > 1 ? " (--parallel: the scenarios at once, each with these threads for the "
 	       "whole duration)" : "");
 

@@ -627,6 +627,15 @@ static void json_cause(FILE *f, int i)
 	fprintf(f, "}");
 }
 
+/* Where the run is: "host", or what the VM runner's /init says (AS_WHERE:
+ * "vm: PACKAGE-OR-IMAGE"). */
+const char *as_where(void)
+{
+	const char *w = getenv("AS_WHERE");
+
+	return w && *w ? w : "host";
+}
+
 int as_report_json(FILE *f, struct as_report *reps, int n, const char *kernel_release, int exit_code)
 {
 	char summary[512];
@@ -634,6 +643,8 @@ int as_report_json(FILE *f, struct as_report *reps, int n, const char *kernel_re
 	as_causes_summary(reps, n, summary, sizeof(summary));
 	fprintf(f, "{\n  \"tool\": \"arena-stress\",\n  \"kernel\": ");
 	json_str(f, kernel_release);
+	fprintf(f, ",\n  \"where\": ");
+	json_str(f, as_where());
 	fprintf(f, ",\n  \"exit_code\": %d,\n  \"causes\": ", exit_code);
 	json_str(f, summary);
 	fprintf(f, ", \"all_known\": %s", !summary[0] ? "null" : !strncmp(summary, "all known", 9) ? "true"

@@ -122,6 +122,8 @@ void as_report_init(struct as_report *r, const char *scenario, uint64_t seed);
 void as_report_add(struct as_report *r, struct as_violation *v);
 void as_report_print_violation(FILE *f, const struct as_report *r, const struct as_violation *v);
 void as_report_table(FILE *f, struct as_report *reps, int n);
+/* "host", or "vm: IMAGE" inside the VM runner (AS_WHERE) */
+const char *as_where(void);
 int as_report_json(FILE *f, struct as_report *reps, int n, const char *kernel_release, int exit_code);
 
 /*

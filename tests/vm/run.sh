@@ -241,7 +241,8 @@ except ValueError:
 if not isinstance(d, dict):
     d = {'tool': 'arena-stress', 'kernel': kernel, 'exit_code': rc, 'scenarios': [],
          'note': 'the guest gave no JSON report' if not (guest or '').strip() else 'the guest\'s JSON report was cut off'}
-d['vm'] = {'image': image, 'qemu': qver, 'accel': used, 'tcg_thread': None if used == 'kvm' else thread,
+d['where'] = 'vm: ' + re.sub(r'\.vmlinuz$', '', image)
+d['vm'] = {'package': re.sub(r'\.vmlinuz$', '', image), 'image': image, 'qemu': qver, 'accel': used, 'tcg_thread': None if used == 'kvm' else thread,
            'smp': int(smp), 'seconds': int(took) if took.isdigit() else None,
            'exit_code': rc, 'bad_page_state_lines': bad_pages}
 if rc == 10:
@@ -494,6 +495,7 @@ mount -t bpf bpf /sys/fs/bpf 2>/dev/null
 mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null &&
 	echo +memory >/sys/fs/cgroup/cgroup.subtree_control 2>/dev/null
 [ -f /kconfig ] && mkdir -p /boot && cp /kconfig /boot/config-\$(uname -r)
+export AS_WHERE="vm: ${kernel_name%.vmlinuz}"
 echo "AS-VM-START \$(uname -r) \$(nproc) cpus"
 cd /tmp
 # the program's output goes straight to the console: the host shows it live
