@@ -149,7 +149,7 @@ kernels: deps vm-deps
 # and every mutant, prints the kill matrix.  Too slow for check.
 mutants: deps vm-deps
 	$(MAKE) arena-stress static
-	bash tests/kernel/mutants.sh $(MUTANTS)
+	$(if $(DEBUG),AS_MUT_DEBUG=1) bash tests/kernel/mutants.sh $(MUTANTS)
 
 clean:
 	rm -rf $(OUT) arena-stress arena-stress-static

@@ -6,9 +6,12 @@
 #   AS_MUT_RUNS   runs of the fixed base and of each negative control (default 3)
 #   AS_MUT_OUT    results file (default tests/kernel/results-<version>[-scx].txt)
 #   AS_MUT_SCX=1  the scx kernels (build.sh --scx: sched_ext and ORC), where the
-#                 scratch scenario runs; its allocations over scratched pages
-#                 meet findings/06 on every kernel without that fix, so the
-#                 default invocation there is --scratch-no-alloc
+#                 scratch scenario runs (the base has finding 6's fix, 0005, so
+#                 allocations over scratched pages are in the default invocation)
+#   AS_MUT_DEBUG=1 (make mutants DEBUG=1) the debug kernels (build.sh --debug:
+#                 lockdep, KASAN, KFENCE, DEBUG_VM, PAGE_TABLE_CHECK); the
+#                 column "debug" says when a kill came only from what those
+#                 checks report (no oracle of the tool's fired)
 #
 # Builds what is missing (tests/kernel/build.sh: the fixed 7.x base and each
 # named edit over it), then boots each in the VM runner with arena-stress's
@@ -37,11 +40,11 @@ if [ ${#names[@]} -eq 0 ]; then
 	for m in "$here"/mutants/*.mut; do names+=("$(basename "$m" .mut)"); done
 fi
 scx=${AS_MUT_SCX:+--scx}
-bash "$here/build.sh" $scx fixed "${names[@]}" >"$work/images" || exit 2
+dbg=${AS_MUT_DEBUG:+--debug}
+bash "$here/build.sh" $dbg $scx fixed "${names[@]}" >"$work/images" || exit 2
 ver=$(bash "$top/scripts/ksrc.sh" >/dev/null && make -s -C "$(bash "$top/scripts/ksrc.sh")" kernelversion)
-OUTF=${AS_MUT_OUT:-$here/results-$ver${scx:+-scx}.txt}
+OUTF=${AS_MUT_OUT:-$here/results-$ver${dbg:+-debug}${scx:+-scx}.txt}
 defargs=(--unsafe -d "$SECS")
-[ -n "$scx" ] && defargs+=(--scratch-no-alloc)
 
 # one VM run: prints "VERDICT<TAB>BY<TAB>FIRST_S<TAB>SCENARIO<TAB>WORK", judged
 # against the mutant's expect line (mutate.py verdict: a kill is an expected
@@ -57,11 +60,25 @@ run_one() {
 	python3 "$here/mutate.py" verdict "$work/$tag.json" "$rc" "$expect"
 }
 
+# debug_only TAG: "debug" when the run's only reports are kernel splats of the
+# debug checks (lockdep, KASAN, KFENCE, DEBUG_VM, page table check), else "-"
+debug_only() {
+	python3 - "$work/$1.json" <<'PY' 2>/dev/null || echo -
+import json, re, sys
+d = json.load(open(sys.argv[1]))
+dbg = re.compile(r'KASAN|KFENCE|possible (circular|recursive) locking|inconsistent lock state|'
+                 r'sleeping function called from invalid context|scheduling while atomic|VM_BUG_ON|'
+                 r'page_table_check|kernel BUG at mm/|bad unlock balance|suspicious RCU usage')
+v = [v for s in d.get('scenarios', []) for v in s['violations']]
+print('debug' if v and all(x['kind'] == 'kernel-splat' and dbg.search(x['saw']) for x in v) else '-')
+PY
+}
+
 ok=1
 {
-	echo "# Mutation matrix, $(date -u +%F), Debian linux-source $ver (tests/kernel/base.config${scx:+ + scx.config}),"
+	echo "# Mutation matrix, $(date -u +%F), Debian linux-source $ver (tests/kernel/base.config${dbg:+ + debug.config}${scx:+ + scx.config}),"
 	echo "# VM runner under TCG (${AS_VM_SMP:-2} vCPUs), arena-stress ${defargs[*]} (all scenarios); base and controls $RUNS runs each"
-	printf '%-26s %-8s %-9s %-8s %-22s %s\n' name kind verdict first_s scenario "killed by / work"
+	printf '%-26s %-8s %-9s %-8s %-22s %-6s %s\n' name kind verdict first_s scenario debug "killed by / work"
 } | tee "$work/matrix"
 killed=0 total=0
 while read -r variant img; do
@@ -95,8 +112,8 @@ while read -r variant img; do
 			ok=0; verdict="NOT-CLEAN"
 			cp "$work/$variant.$i.console" "/tmp/as-mutant-$variant.$i.console" 2>/dev/null
 		fi
-		printf '%-26s %-8s %-9s %-8s %-22s %s\n' "$variant${n:+$([ "$n" -gt 1 ] && echo " #$i")}" "$kind" \
-			"$verdict" "$first" "$sc" "${by/#-/}${workdone:+ ${workdone}}" | tee -a "$work/matrix"
+		printf '%-26s %-8s %-9s %-8s %-22s %-6s %s\n' "$variant${n:+$([ "$n" -gt 1 ] && echo " #$i")}" "$kind" \
+			"$verdict" "$first" "$sc" "$(debug_only "$variant.$i")" "${by/#-/}${workdone:+ ${workdone}}" | tee -a "$work/matrix"
 		[ "$verdict" = SURVIVED ] && echo "    why: ${why:-NO REASON GIVEN: a gap to close}" | tee -a "$work/matrix"
 	done
 done <"$work/images"
