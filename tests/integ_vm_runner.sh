@@ -174,7 +174,7 @@ start() {
 	wait_for "$out" "$prog" 120 || fail "no progress line within 120 s"
 	qp=$(cat "$TMP/qemu.pid")
 }
-start "$TMP/int.out" --results "$TMP/res" --json-out "$TMP/int.json" -- -s fault-free -d 40
+start "$TMP/int.out" --results "$TMP/res" --json-out "$TMP/int.json" --out-file "$TMP/int.tool" -- -s fault-free -d 40
 check "the progress line came while the run went on (no result yet)" \
 	eval '! grep -q "^result:" "$TMP/int.out" && [ -d /proc/$rp ]'
 t0=$(date +%s)
@@ -186,6 +186,9 @@ check "SIGINT: it reported what ran" grep -q '^fault-free .*ran.*(interrupted)' 
 tool=$(sed -n 's/^result: .*(exit \([0-9]*\))$/\1/p' "$TMP/int.out")
 check "SIGINT: a result line (exit $tool), and the runner exits with it (got $rc)" [ -n "$tool" -a "$tool" = "$rc" ]
 check "SIGINT: stopped well before the 40 s run's end (${took}s)" [ "$took" -lt 25 ]
+check "--out-file: the program's own output, whole: its first line to its result line" \
+	eval '[ "$(head -1 "$TMP/int.tool" | cut -c1-21)" = "arena-stress: kernel " ] && tail -1 "$TMP/int.tool" | grep -q "^result: "'
+check "--out-file: no kernel line in it" eval '! grep -qE "^\[ *[0-9]+\.[0-9]+\]" "$TMP/int.tool"'
 check "SIGINT: the JSON says interrupted" [ "$(json "$TMP/int.json" 'd["scenarios"][0]["interrupted"]')" = True ]
 check "SIGINT: qemu $qp is gone" gone "$qp" 10
 check "SIGINT: no temporary directory left" [ -z "$(ls -A "$TMP/tmpd")" ]

@@ -11,6 +11,9 @@
 #   --timeout SEC           hard limit per boot, a positive integer (default 300)
 #   --json-out FILE         the run's JSON report (arena-stress's, with a "vm"
 #                           object; a crash's own report under "crash")
+#   --out-file FILE         the program's own output, whole and in order (a copy the
+#                           guest keeps apart from the console, where kernel messages
+#                           can land inside its lines)
 #   --console-out FILE      the whole serial console
 #   --results DIR           where runs that are not clean keep their evidence
 #                           (default $AS_VM_RESULTS, else ./vm-results)
@@ -76,19 +79,20 @@ abspath() { case $1 in /*) printf '%s\n' "$1" ;; *) printf '%s\n' "$here/$1" ;; 
 usage() { sed -n '2,/^[^#]/{/^#/!q;s/^# \{0,1\}//;p}' "$0"; }
 posint() { [[ $2 =~ ^[1-9][0-9]{0,6}$ ]] || die "$1 takes a positive whole number, not '$2'"; }
 
-KERNEL= PKG= TIMEOUT=300 JSON_OUT= CONSOLE_OUT= PLAIN= KCONFIG= REPEAT=1 INJECT= QPIDFILE= READ=
+KERNEL= PKG= TIMEOUT=300 JSON_OUT= OUT_FILE= CONSOLE_OUT= PLAIN= KCONFIG= REPEAT=1 INJECT= QPIDFILE= READ=
 RESULTS=${AS_VM_RESULTS:-vm-results}
 while [ $# -gt 0 ]; do
 	case $1 in
 	--) shift; break ;;
 	-h|--help) usage; exit 0 ;;
 	--*=*) o=${1%%=*} v=${1#*=}; shift; set -- "$o" "$v" "$@"; continue ;;
-	--kernel|--kernel-pkg|--timeout|--json-out|--console-out|--plain|--kconfig|--repeat|--inject-crash|--qemu-pidfile|--results|--read-console)
+	--kernel|--kernel-pkg|--timeout|--json-out|--out-file|--console-out|--plain|--kconfig|--repeat|--inject-crash|--qemu-pidfile|--results|--read-console)
 		[ $# -ge 2 ] && [ -n "$2" ] || die "$1 needs a value (see --help)" ;;&
 	--kernel) KERNEL=$(abspath "$2") ;;
 	--kernel-pkg) PKG=$2 ;;
 	--timeout) posint "$1" "$2"; TIMEOUT=$2 ;;
 	--json-out) JSON_OUT=$(abspath "$2") ;;
+	--out-file) OUT_FILE=$(abspath "$2") ;;
 	--console-out) CONSOLE_OUT=$(abspath "$2") ;;
 	--plain) PLAIN=$(abspath "$2") ;;
 	--kconfig) KCONFIG=$(abspath "$2") ;;
@@ -126,6 +130,7 @@ writable() {
 }
 [ -n "$JSON_OUT" ] && writable --json-out "$JSON_OUT"
 [ -n "$CONSOLE_OUT" ] && writable --console-out "$CONSOLE_OUT"
+[ -n "$OUT_FILE" ] && writable --out-file "$OUT_FILE"
 [ -n "$QPIDFILE" ] && writable --qemu-pidfile "$QPIDFILE"
 if [ -e "$RESULTS" ]; then
 	[ -d "$RESULTS" ] && [ -w "$RESULTS" ] || die "results directory $RESULTS: not a writable directory"
@@ -498,23 +503,28 @@ mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null &&
 export AS_WHERE="vm: ${kernel_name%.vmlinuz}"
 echo "AS-VM-START \$(uname -r) \$(nproc) cpus"
 cd /tmp
-# the program's output goes straight to the console: the host shows it live
-$run </dev/null 2>&1 &
+# the program's output goes to the console, which the host shows live, and
+# to /tmp/out, whole (kernel messages on the console can land inside its
+# lines): printed again after the run for --out-file
+{ $run; echo \$? >/tmp/rc; } </dev/null 2>&1 | tee /tmp/out &
 pid=\$!
 # the host's interrupts come on the second serial line
 if [ -c /dev/ttyS1 ]; then
 	( stty raw -echo 2>/dev/null; echo AS-VM-CTL-READY
-	  while read -r c; do case \$c in INT*) kill -INT \$pid ;; esac; done ) </dev/ttyS1 &
+	  while read -r c; do case \$c in INT*) killall -INT $prog ;; esac; done ) </dev/ttyS1 &
 	ctl=\$!
 fi
 $inject
 wait \$pid
-rc=\$?
+rc=\$(cat /tmp/rc 2>/dev/null || echo 1)
 [ -n "\${ctl:-}" ] && kill \$ctl 2>/dev/null
 echo AS-VM-JSON-BEGIN
 cat /tmp/r.json 2>/dev/null
 echo AS-VM-JSON-END
 echo "AS-VM-EXIT=\$rc"
+echo AS-VM-OUT-BEGIN
+cat /tmp/out
+echo AS-VM-OUT-END
 echo AS-VM-KLOG-BEGIN
 # every splat with its context (page dump, stack): from the first one on
 dmesg | sed -n '/BUG\|WARNING\|Oops\|Bad page\|rss-counter\|bad pmd\|corruption\|blocked for more\|Kernel panic\|KASAN\|UBSAN/,\$p' | head -400
@@ -610,6 +620,12 @@ for n in $(seq "$REPEAT"); do
 	done
 	took=$(( $(date +%s) - start ))
 	judge "$console" "$work/run$n.json"
+	# the program's own output, whole (its kernel-free copy, after the run)
+	if [ -n "$OUT_FILE" ]; then
+		tr -d '\r' <"$console" | sed -n '/^AS-VM-OUT-BEGIN/,/^AS-VM-OUT-END/p' | sed '1d;$d' |
+			grep -vE '^\[ *[0-9]+\.[0-9]+\] ' >"$work/out" && put "$work/out" "$OUT_FILE" ||
+			echo "vm: cannot write --out-file $OUT_FILE" >&2
+	fi
 	printf '%s\n' "${verdict[@]}"
 	# the evidence of a run that is not clean stays, whole
 	if [ "$rc" != 0 ]; then
