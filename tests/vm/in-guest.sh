@@ -81,9 +81,12 @@ chmod +x "$t/guest"
 
 # the guest's lines as they come, without the tar's
 bash tests/vm/run.sh --plain "$t/guest" --kernel-pkg "$PKG" --timeout "$TIMEOUT" "${console[@]}" \
-	--results "${AS_VM_RESULTS:-$here/vm-results}" -- "$@" 2>&1 | tee "$t/log" |
+	--out-file "$t/clean" --results "${AS_VM_RESULTS:-$here/vm-results}" -- "$@" 2>&1 | tee "$t/log" |
 	sed -u '/^AS-GUEST-OUT-BEGIN/,/^AS-GUEST-OUT-END/d'
 rc=${PIPESTATUS[0]}
+# the tar from the guest's own copy of its output (on the live console a
+# kernel message can land inside a line), else from what the console showed
+[ -s "$t/clean" ] && grep -q '^AS-GUEST-OUT-END' "$t/clean" && cp "$t/clean" "$t/log"
 if grep -q '^AS-GUEST-OUT-END' "$t/log"; then
 	sed -n '/^AS-GUEST-OUT-BEGIN/,/^AS-GUEST-OUT-END/p' "$t/log" | sed '1d;$d' | base64 -d >"$t/out.tgz" 2>/dev/null
 	want=$(sed -n 's/^AS-GUEST-OUT-END //p' "$t/log")
