@@ -77,6 +77,13 @@ bad_page_only() {
 
 # the divergence kinds a kernel with findings 1 and 2 gives (kernel-splat:
 # only finding 2's Bad page state, see outcome)
+# splats_ok KINDS FILE: if the run reported kernel splats (KINDS: its kinds),
+# they are all finding 2's Bad page state (checked)
+splats_ok() {
+	grep -qw kernel-splat <<<"$1" || return 0
+	check "its only kernel splats are finding 2's Bad page state" bad_page_only "$2"
+}
+
 FINDING_KINDS="coherence|stale-free-mapping|hang|kernel-splat"
 
 # FINDING1_KERNELS: the kernel releases on which finding 1 (findings/01,
