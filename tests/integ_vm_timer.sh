@@ -47,10 +47,12 @@ vm "$pkg" "7.3.4, injected" -d 6 --inject dirty-alloc --timer-inject-stale
 vm_result $rc "timer on 7.3.4, injected"
 check "--inject dirty-alloc: the callback's zero-on-alloc check fired, marked" \
 	[ "$(json "$TMP/vm.json" "any(v['kind'] == 'dirty-alloc' and 'from a bpf_timer callback' in v['saw'] and '[injected]' in v['saw'] for v in $q['violations'])")" = True ]
-# one report per page of the first free (1 to 4 pages), each marked
-n=$(json "$TMP/vm.json" "$q['by_kind'].get('stale-free-mapping', 0)")
-check "--timer-inject-stale: the after-free check fired for the first free's pages ($n), marked" \
-	[ "$n" -ge 1 -a "$n" -le 4 ] && [ "$(json "$TMP/vm.json" "all('[injected]' in v['saw'] for v in $q['violations'] if v['kind'] == 'stale-free-mapping')")" = True ]
+# one report per page of the first free (1 to 4 pages), each marked; the
+# kernel as shipped adds real ones of its own (findings 1 and 5), unmarked
+n=$(json "$TMP/vm.json" "sum(1 for v in $q['violations'] if v['kind'] == 'stale-free-mapping' and '[injected]' in v['saw'])")
+check "--timer-inject-stale: the after-free check fired for the first free's pages, marked injected ($n)" \
+	[ "$n" -ge 1 -a "$n" -le 4 ]
+echo "note: stale-free-mapping reports in the injected run: $(json "$TMP/vm.json" "$q['by_kind'].get('stale-free-mapping', 0)") ($n injected)"
 
 vm 'linux-image-6.12.*-cloud-amd64' "6.12" -d 2
 check "6.12: nothing ran (exit 4, got $rc)" [ "$rc" -eq 4 ]
