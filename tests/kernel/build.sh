@@ -39,6 +39,10 @@ cfgname=small${debug:+-debug}${scx:+-scx}
 b=$(dirname "$src")/build-$ver-$cfgname
 pristine=$(dirname "$src")/pristine-$ver
 mkdir -p "$OUT" "$pristine"
+# one build at a time per source: every variant edits the shared source tree in
+# place (and restores it), so two at once would compile each other's edits
+exec 9>"$(dirname "$src")/.build-lock"
+flock 9
 # the kernel patches of the series (its selftest patch builds nothing here)
 mapfile -t patches < <(grep -l '^+++ b/\(kernel\|mm\)/' "$series"/0*.patch)
 [ ${#patches[@]} -gt 0 ] || { echo "kbuild: no fix series for $ver ($series)" >&2; exit 2; }
