@@ -9,19 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 OUT=$TMP/g
 mkdir -p "$OUT"
-if [ "$(id -u)" -eq 0 ] && $AS --list 2>/dev/null | grep -q '^fault-free *runs'; then
-	where=host
-	. tests/guest/repro.sh
-else
-	needs_vm
-	where=vm
-	echo "note: no BPF arena on this host: the tool and the reproducer run inside the VM ($pkg)"
-	bash tests/vm/in-guest.sh --kernel-pkg "$pkg" --console-out "$TMP/console" "$OUT" tests/guest/repro.sh \
-		>"$TMP/vm.out" 2>&1; vrc=$?
-	grep -E '^(ok|FAIL|note|vm):' "$TMP/vm.out"
-	[ $vrc -eq 10 ] && vm_result $vrc "--repro"
-	check "the guest's checks passed (exit $vrc)" [ $vrc -eq 0 ]
-fi
+here_or_vm repro "the tool and the reproducer run"
 rc=$(cat "$OUT/rc" 2>/dev/null)
 # --repro stops at the first violation: finding 1's on a kernel that has it
 outcome "${rc:-99}" "$OUT/r.json" "$FINDING_KINDS"

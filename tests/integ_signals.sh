@@ -13,18 +13,8 @@
 . "$(dirname "$0")/lib.sh"
 OUT=$TMP/g
 mkdir -p "$OUT"
-if [ "$(id -u)" -eq 0 ] && $AS --list 2>/dev/null | grep -q '^fault-free *runs'; then
-	command -v setsid >/dev/null || skip "no setsid"
-	. tests/guest/signals.sh
-else
-	needs_vm
-	echo "note: no BPF arena on this host: the signals are sent inside the VM ($pkg)"
-	bash tests/vm/in-guest.sh --kernel-pkg "$pkg" --console-out "$TMP/console" "$OUT" tests/guest/signals.sh \
-		>"$TMP/vm.out" 2>&1; rc=$?
-	grep -E '^(ok|FAIL|note|vm):' "$TMP/vm.out"
-	[ $rc -eq 10 ] && { vm_result $rc signals; }
-	check "the guest's checks passed (exit $rc)" [ $rc -eq 0 ]
-fi
+command -v setsid >/dev/null || skip "no setsid"
+here_or_vm signals "the signals are sent"
 for how in pid group term; do
 	[ -s "$OUT/$how.json" ] || { fail "$how: no JSON report"; continue; }
 	check "$how: JSON marked interrupted" [ "$(json "$OUT/$how.json" 'd["scenarios"][0]["interrupted"]')" = True ]

@@ -265,3 +265,27 @@ vm_result() {
 	check "VM booted and arena-stress finished: exit 0, 1 or 3 (got $rc)" [ "$rc" -le 1 -o "$rc" -eq 3 ]
 	[ -s "$TMP/vm.json" ] || { fail "no JSON report from the VM"; done_test; }
 }
+
+# here_or_vm NAME WHAT: run tests/guest/NAME.sh here when this host grants
+# arena maps (root), else inside the VM (tests/vm/in-guest.sh), its files in
+# $OUT either way; sets where=host|vm.  In the VM the guest's ok/FAIL lines
+# are echoed, its skip is this test's skip, a crash is kept (vm_result), and
+# a failing guest fails the test.
+here_or_vm() {
+	# no locals: the sourced script's own variables stay global
+	_hv=tests/guest/$1.sh
+	if [ "$(id -u)" -eq 0 ] && $AS --list 2>/dev/null | grep -q '^fault-free *runs'; then
+		where=host
+		. "$_hv"
+		return
+	fi
+	needs_vm
+	where=vm
+	echo "note: no BPF arena on this host: $2 inside the VM ($pkg)"
+	bash tests/vm/in-guest.sh --kernel-pkg "$pkg" --console-out "$TMP/console" "$OUT" "$_hv" \
+		>"$TMP/vm.out" 2>&1; _hv_rc=$?
+	grep -E '^(ok|FAIL|SKIP|note|vm):' "$TMP/vm.out"
+	[ $_hv_rc -eq 77 ] && skip "in the VM: $(sed -n 's/^SKIP: //p' "$TMP/vm.out" | head -1)"
+	[ $_hv_rc -eq 10 ] && vm_result $_hv_rc "$1"
+	check "the guest's checks passed (exit $_hv_rc)" [ $_hv_rc -eq 0 ]
+}
