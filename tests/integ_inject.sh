@@ -61,4 +61,18 @@ fi
 # in the VM the wall time includes a boot under emulation: the scenario's own time counts
 [ "$AS" = tests/vm/as-vm ] && took=$(json "$TMP/h.json" 'int(sum(s["duration_s"] for s in d["scenarios"]))')
 check "hang watchdog: the tool did not hang with its workers (${took}s)" [ "$took" -lt 20 ]
+# The scenario process itself stuck in user space after its report (no
+# thread in D state): the parent's deadline (its run + 30 s) kills it and
+# calls it the tool's failure, keeping what it reported; no process is left.
+$AS -s madvise -d 1 --inject exit-hang --json "$TMP/x.json" >"$TMP/xout" 2>&1; rc=$?
+st=$(json "$TMP/x.json" 'd["scenarios"][0]["status"]')
+why=$(json "$TMP/x.json" 'd["scenarios"][0].get("reason", "")')
+check "exit-hang: the scenario is failed ($st: $why)" [ "$st" = failed ]
+check "exit-hang: said to be the tool's failure, killed" grep -q "the tool's failure (killed)" <<<"$why"
+check "exit-hang: after its report (its counters kept)" grep -q "after its report" <<<"$why"
+check "exit-hang: not a kernel hang" bash -c "! grep -qw hang <<<'$(json "$TMP/x.json" '" ".join(d["scenarios"][0]["by_kind"])')'"
+check "exit-hang: exit 2 unless the kernel gave violations (got $rc)" [ $rc -eq 2 -o $rc -eq 1 -o $rc -eq 3 ]
+if [ "$AS" != tests/vm/as-vm ]; then
+	check "exit-hang: no process left" bash -c "! pgrep -f -- '--inject exit-hang' >/dev/null"
+fi
 done_test

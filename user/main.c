@@ -250,6 +250,10 @@ static void iso_start(struct iso *c, const struct as_opts *o)
 		child_signals(parent);
 		as_memcg_isolate(c->rep->memcg_dir, sizeof(c->rep->memcg_dir));
 		as_run_scenario(c->sc, o, o->seed, c->dur, c->rep, why, sizeof(why));
+		/* --inject exit-hang: stuck in user space after the report (the
+		 * parent's "tool's failure" path must kill it and say so) */
+		while (o->inject & AS_INJ_EXIT_HANG)
+			pause();
 		atomic_store(&c->rep->done, 1);
 		fflush(stdout);
 		fflush(stderr);
@@ -319,6 +323,9 @@ static bool iso_poll(struct iso *c)
 			c->done_at = now;
 		if (now - c->done_at < 1000000000ULL)
 			return false;
+		/* not gone a second after its report: leave no process behind
+		 * (one stuck in the kernel dies when the kernel lets it go) */
+		kill(c->pid, SIGKILL);
 		child_pids[c->slot] = 0;
 		c->pid = 0;
 		return true;

@@ -253,9 +253,10 @@ static int set_repro(struct as_opts *o, const char *val, char *err, size_t len)
 
 static int set_inject(struct as_opts *o, const char *val, char *err, size_t len)
 {
-	static const char names[] = "dirty-alloc,sweep-lie,hang,contract,leak,pin,acct,resv,scratch,stale";
+	static const char names[] = "dirty-alloc,sweep-lie,hang,contract,leak,pin,acct,resv,scratch,stale,exit-hang";
 	static const uint32_t bits[] = {AS_INJ_DIRTY_ALLOC, AS_INJ_SWEEP_LIE, AS_INJ_HANG, AS_INJ_CONTRACT,
-					AS_INJ_LEAK, AS_INJ_PIN, AS_INJ_ACCT, AS_INJ_RESV, AS_INJ_SCRATCH, AS_INJ_STALE};
+					AS_INJ_LEAK, AS_INJ_PIN, AS_INJ_ACCT, AS_INJ_RESV, AS_INJ_SCRATCH, AS_INJ_STALE,
+					AS_INJ_EXIT_HANG};
 	int i = choice(names, val);
 
 	if (i < 0) {

@@ -59,6 +59,7 @@ struct as_opts {
 #define AS_INJ_RESV (1U << 13)	/* reserve: a reservation is released behind the table before an allocation over it */
 #define AS_INJ_SCRATCH (1U << 14)	/* scratch: one write through the scratch page the scenario does not record */
 #define AS_INJ_STALE (1U << 15)	/* one single-page free leaves this process's PTE on the page (pages.c) */
+#define AS_INJ_EXIT_HANG (1U << 16)	/* the scenario process stops in user space after its report, before it is done */
 };
 
 /*
