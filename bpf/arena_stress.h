@@ -107,6 +107,11 @@ struct as_sweep {
 	__u64 unonce[AS_SWEEP_BATCH];
 };
 
+/* runs of one arena's deferred free worker (bpf/coverage.bpf.c, by map id) */
+struct as_worker_runs {
+	__u64 started, done;
+};
+
 /*
  * Race-window coverage (bpf/coverage.bpf.c), system-wide counters:
  * a fault is "in flight" from arena_vm_fault() returning a page to

@@ -18,6 +18,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
 #include "arena_stress.h"
 
 #define PF_IO_WORKER 0x00000010	/* include/linux/sched.h */
@@ -25,11 +26,40 @@
 struct as_cov cov;
 __s64 inflight;		/* arena faults between page lookup and PTE installed */
 __s64 teardown;		/* tasks inside free_pgtables() */
-/* runs of the 7.x deferred free worker: started, finished.  The runs are
- * serialized (a work item never runs concurrently with itself), and one
- * that starts after a span was queued frees it: the engine's completion
- * signal for deferred frees (user/pages.c). */
-__u64 free_worker_started, free_worker_done;
+/* runs of the 7.x deferred free worker, per arena (by map id): started,
+ * finished.  An arena's runs are serialized (a work item never runs
+ * concurrently with itself), and one that starts after a span was queued
+ * frees it: the engine's completion signal for deferred frees
+ * (user/pages.c).  Per arena, because other arenas' workers (other
+ * scenarios under --parallel) run beside ours on other kworkers. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct as_worker_runs);
+} worker_runs SEC(".maps");
+
+/* struct bpf_arena of 7.x (kernel/bpf/arena.c), as far as it is used here */
+struct bpf_arena___7x {
+	struct bpf_map map;
+	struct work_struct free_work;
+} __attribute__((preserve_access_index));
+
+static struct as_worker_runs *worker_runs_of(struct work_struct *work)
+{
+	struct as_worker_runs zero = {}, *w;
+	__u32 id;
+
+	if (!bpf_core_field_exists(struct bpf_arena___7x, free_work))
+		return 0;
+	id = BPF_CORE_READ((struct bpf_arena___7x *)((void *)work -
+		bpf_core_field_offset(struct bpf_arena___7x, free_work)), map.id);
+	w = bpf_map_lookup_elem(&worker_runs, &id);
+	if (w)
+		return w;
+	bpf_map_update_elem(&worker_runs, &id, &zero, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&worker_runs, &id);
+}
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -149,17 +179,23 @@ int BPF_PROG(cov_page_free, struct page *page, unsigned int order)
 }
 
 SEC("fentry/arena_free_worker")
-int BPF_PROG(cov_free_worker_in)
+int BPF_PROG(cov_free_worker_in, struct work_struct *work)
 {
-	__sync_fetch_and_add(&free_worker_started, 1);
+	struct as_worker_runs *w = worker_runs_of(work);
+
+	if (w)
+		__sync_fetch_and_add(&w->started, 1);
 	__sync_fetch_and_add(&cov.deferred_runs, 1);
 	return 0;
 }
 
 SEC("fexit/arena_free_worker")
-int BPF_PROG(cov_free_worker_out)
+int BPF_PROG(cov_free_worker_out, struct work_struct *work)
 {
-	__sync_fetch_and_add(&free_worker_done, 1);
+	struct as_worker_runs *w = worker_runs_of(work);
+
+	if (w)
+		__sync_fetch_and_add(&w->done, 1);
 	if (inflight > 0)
 		__sync_fetch_and_add(&cov.deferred_during_fault, 1);
 	return 0;

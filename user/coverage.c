@@ -3,6 +3,7 @@
  * attach failure makes that program unavailable, never the run fail. */
 #include <errno.h>
 #include <string.h>
+#include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "coverage.h"
@@ -84,12 +85,16 @@ void as_cov_read(const struct as_covrun *c, struct as_cov *d)
 	d->deferred_during_fault = c->skel->bss->cov.deferred_during_fault - c->base.deferred_during_fault;
 }
 
-bool as_cov_free_worker(const struct as_covrun *c, uint64_t *started, uint64_t *done)
+bool as_cov_free_worker(const struct as_covrun *c, uint32_t arena_id, uint64_t *started, uint64_t *done)
 {
+	struct as_worker_runs w = {0};
+
 	if (!c->skel || strstr(c->unavailable, "arena_free_worker"))
 		return false;
-	*started = __atomic_load_n(&c->skel->bss->free_worker_started, __ATOMIC_ACQUIRE);
-	*done = __atomic_load_n(&c->skel->bss->free_worker_done, __ATOMIC_ACQUIRE);
+	/* no entry: this arena's worker has not run yet */
+	bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.worker_runs), &arena_id, &w);
+	*started = w.started;
+	*done = w.done;
 	return true;
 }
 

@@ -22,7 +22,7 @@ void as_cov_stop(struct as_covrun *c);
 /* Counters from now on (a copy of an instance attached before a fork:
  * --parallel attaches once for all scenarios). */
 void as_cov_rebase(struct as_covrun *c);
-/* The deferred free worker's runs, started and finished (system-wide):
- * false when that probe is not attached. */
-bool as_cov_free_worker(const struct as_covrun *c, uint64_t *started, uint64_t *done);
+/* The runs of the deferred free worker of the arena whose map id is
+ * arena_id, started and finished: false when that probe is not attached. */
+bool as_cov_free_worker(const struct as_covrun *c, uint32_t arena_id, uint64_t *started, uint64_t *done);
 #endif

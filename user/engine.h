@@ -148,6 +148,7 @@ struct as_run {
 	struct as_watch *watch;		/* MAP_SHARED too */
 	size_t watch_sz;
 	int pagemap_fd;
+	uint32_t arena_id;		/* the arena map's id: its free worker's runs */
 
 	struct as_worker *w[AS_MAX_WORKERS];
 	int nw;

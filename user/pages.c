@@ -439,10 +439,10 @@ static bool deferred_done(struct as_run *r, uint32_t p, uint64_t tok)
 	bool cleared = false;
 	int err;
 
-	while (as_cov_free_worker(r->cov, &s, &d)) {
+	while (as_cov_free_worker(r->cov, r->arena_id, &s, &d)) {
 		if (!cleared && as_peek_word(r, p, AS_OFF_TOKEN, &err) != tok && !err) {
 			cleared = true;
-			as_cov_free_worker(r->cov, &started, &d);
+			as_cov_free_worker(r->cov, r->arena_id, &started, &d);
 		}
 		if (cleared && d >= started)
 			return true;

@@ -15,6 +15,7 @@
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "engine.h"
@@ -255,6 +256,13 @@ static int run_setup(struct as_run *r, char *why, size_t len)
 		return -1;
 	}
 	r->a.map_fd = bpf_map__fd(r->skel->maps.arena);
+	{
+		struct bpf_map_info info = {0};
+		__u32 ilen = sizeof(info);
+
+		if (!bpf_map_get_info_by_fd(r->a.map_fd, &info, &ilen))
+			r->arena_id = info.id;
+	}
 	r->a.len = (size_t)r->a.npages * AS_PAGE_SIZE;
 	r->pages = mmap(NULL, r->a.npages * sizeof(*r->pages), PROT_READ | PROT_WRITE,
 			MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -513,15 +521,12 @@ int as_run_scenario(const struct as_scenario *sc, const struct as_opts *o, uint6
 	{
 		uint64_t s, d;
 
-		r->deferred = r->nosleep_fd >= 0 && as_cov_free_worker(&cov, &s, &d) && as_concurrent < 2;
-		/* a deferred free is done once every arena_free_worker() run
-		 * started by then has ended: counts of all arenas' runs, which
-		 * only tell ours when no other arena runs beside it */
-		if (r->nosleep_fd >= 0 && as_concurrent > 1)
-			snprintf(rep->nosleep_why, sizeof(rep->nosleep_why), "deferred frees off (non-sleepable "
-				 "allocations on) under --parallel: their completion is told by system-wide counts of "
-				 "arena_free_worker() runs, which the other scenarios' arenas make too");
-		else if (r->nosleep_fd >= 0 && !r->deferred)
+		/* a deferred free is done once every run of this arena's
+		 * arena_free_worker() started by then has ended (counted per
+		 * arena, so other scenarios' arenas under --parallel do not
+		 * blur it) */
+		r->deferred = r->nosleep_fd >= 0 && r->arena_id && as_cov_free_worker(&cov, r->arena_id, &s, &d);
+		if (r->nosleep_fd >= 0 && !r->deferred)
 			snprintf(rep->nosleep_why, sizeof(rep->nosleep_why), "deferred frees off (non-sleepable "
 				 "allocations on): their completion is known only by tracing arena_free_worker(), "
 				 "which is unavailable here (%s)", o->no_coverage ? "--no-coverage" : cov.unavailable);
