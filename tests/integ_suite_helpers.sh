@@ -83,6 +83,27 @@ check "mutants: a clean run is clean" grep -q "^clean" <<<"$(mverdict "$TMP/f.js
 check "mutants: a control (expect: clean) that fired is not clean" not grep -q '^clean' <<<"$(mverdict "$TMP/a.json" 1 clean)"
 rep "$TMP/x.json" $k612 2 failed ""
 check "mutants: a scenario that died is not clean" grep -q "^error.*fault-free failed" <<<"$(mverdict "$TMP/x.json" 0 "$exp")"
+# the time to a kill: serial runs count from the run's start (the scenarios
+# before it included); -P runs on the killing scenario's own clock, the
+# earliest violation of a kind that kills
+python3 - "$TMP/p.json" "$TMP/q.json" <<'PY'
+import json, sys
+def sc(name, kind, t):
+    return {'name': name, 'status': 'ran', 'duration_s': 10.0, 'first_detection_ms': t,
+            'violations_total': 1, 'by_kind': {kind: 1}, 'counters': {'alloc': 1},
+            'violations': [{'kind': kind, 't_ms': t, 'saw': '-', 'confirmed': True}]}
+json.dump({'exit_code': 1, 'scenarios': [sc('reuse', 'bpf-token', 300.0), sc('teardown', 'leak', 2500.0),
+                                          sc('fault-free', 'coherence', 100.0)]}, open(sys.argv[1], 'w'))
+clean = dict(sc('reuse', 'bpf-token', 0), violations_total=0, by_kind={}, violations=[], first_detection_ms=None)
+json.dump({'exit_code': 1, 'scenarios': [clean, dict(clean, name='teardown'), sc('fault-free', 'coherence', 100.0)]},
+          open(sys.argv[2], 'w'))
+PY
+mfirst() { python3 tests/kernel/mutate.py verdict "$@" | cut -f3,4; }
+check "mutants: serial: first kill counted from the run's start" [ "$(mfirst "$TMP/q.json" 1 coherence serial)" = $'20.10\tfault-free' ]
+check "mutants: -P: the same run on its scenario's own clock" [ "$(mfirst "$TMP/q.json" 1 coherence parallel)" = $'0.10\tfault-free' ]
+check "mutants: -P: first kill on its scenario's own clock" [ "$(mfirst "$TMP/p.json" 1 leak parallel)" = $'2.50\tteardown' ]
+check "mutants: -P: the earliest kill of the kinds expected" [ "$(mfirst "$TMP/p.json" 1 "bpf-token/leak" parallel)" = $'0.30\treuse' ]
+check "mutants: -P: another kind only: the earliest violation" [ "$(mfirst "$TMP/p.json" 1 contract parallel)" = $'0.10\tfault-free' ]
 check "mutants: ... and says so beside a kill" grep -q "fault-free failed" <<<"$(python3 tests/kernel/mutate.py verdict "$TMP/b.json" 1 "$exp")"
 # every mutant's expect line names kinds the tool reports
 kinds=$(sed -n '/as_vkind_name\[V__NR\]/,/^};/p' user/oracle.c | grep -o '"[a-z-]*"' | tr -d '"' | tr '\n' ' ')

@@ -3,6 +3,9 @@
 #
 # usage: tests/kernel/mutants.sh [NAME...]     (default: every tests/kernel/mutants/*.mut)
 #   AS_MUT_SECS   guest seconds of the default VM invocation (default 10)
+#   AS_MUT_SERIAL=1  the scenarios one after another (--unsafe -d SECS) instead of
+#                 the default VM invocation --unsafe -P -d SECS (every scenario at
+#                 once, SECS each: a kill's time is its scenario's own)
 #   AS_MUT_RUNS   runs of the fixed base and of each negative control (default 3)
 #   AS_MUT_OUT    results file (default tests/kernel/results-<version>[-scx].txt)
 #   AS_MUT_SCX=1  the scx kernels (build.sh --scx: sched_ext and ORC), where the
@@ -15,7 +18,7 @@
 #
 # Builds what is missing (tests/kernel/build.sh: the fixed 7.x base and each
 # named edit over it), then boots each in the VM runner with arena-stress's
-# default VM invocation (--unsafe -d SECS: every scenario) and prints the kill
+# default VM invocation (--unsafe -P -d SECS: every scenario, at once) and prints the kill
 # matrix: for a mutant, killed or not, by which oracle or kernel report, and
 # the guest time to the first kill.  A kill counts only when a kind its
 # '# expect:' line names fired, or a kernel report (a splat, a crash); a run
@@ -44,7 +47,7 @@ dbg=${AS_MUT_DEBUG:+--debug}
 bash "$here/build.sh" $dbg $scx fixed "${names[@]}" >"$work/images" || exit 2
 ver=$(bash "$top/scripts/ksrc.sh" >/dev/null && make -s -C "$(bash "$top/scripts/ksrc.sh")" kernelversion)
 OUTF=${AS_MUT_OUT:-$here/results-$ver${dbg:+-debug}${scx:+-scx}.txt}
-defargs=(--unsafe -d "$SECS")
+if [ -n "${AS_MUT_SERIAL:-}" ]; then defargs=(--unsafe -d "$SECS"); else defargs=(--unsafe -P -d "$SECS"); fi
 
 # one VM run: prints "VERDICT<TAB>BY<TAB>FIRST_S<TAB>SCENARIO<TAB>WORK", judged
 # against the mutant's expect line (mutate.py verdict: a kill is an expected
@@ -57,7 +60,8 @@ run_one() {
 	bash tests/vm/run.sh --kernel "$img" --timeout $((SECS * 6 + 120)) --json-out "$work/$tag.json" \
 		--console-out "$work/$tag.console" -- "$@" >"$work/$tag.out" 2>&1
 	rc=$?
-	python3 "$here/mutate.py" verdict "$work/$tag.json" "$rc" "$expect"
+	python3 "$here/mutate.py" verdict "$work/$tag.json" "$rc" "$expect" \
+		"$(printf '%s\n' "$@" | grep -qxE -- '-P|--parallel' && echo parallel || echo serial)"
 }
 
 # debug_only TAG: "debug" when the run's only reports are kernel splats of the
@@ -119,7 +123,11 @@ while read -r variant img; do
 done <"$work/images"
 {
 	echo "# killed $killed of $total mutants; base and controls clean in every run: $([ $ok = 1 ] && echo yes || echo NO)"
-	echo "# first_s: guest seconds from the start of the run to the first violation (scenarios run in turn)"
+	if [ -n "${AS_MUT_SERIAL:-}" ]; then
+		echo "# first_s: guest seconds from the start of the run to the first violation (scenarios run in turn)"
+	else
+		echo "# first_s: guest seconds from the killing scenario's workers' start to its first violation (-P: all at once; set-up not counted, setup_ms in the JSON)"
+	fi
 } | tee -a "$work/matrix"
 cp "$work/matrix" "$OUTF"
 echo "mutants: matrix written to $OUTF"

@@ -91,7 +91,7 @@ def expected_kinds(expect):
     return set() if first == 'clean' else set(first.split('/'))
 
 
-def verdict(path, rc, expect):
+def verdict(path, rc, expect, mode='serial'):
     """One VM run (its JSON report at path, the runner's exit code rc) against
     what the mutant should set off.  VERDICT is killed (an expected kind, or a
     kernel report: a splat, a crash), other (something else fired: printed,
@@ -109,12 +109,25 @@ def verdict(path, rc, expect):
         return ('error', 'no JSON report (%s)' % e, '-', '-', '-')
     t, first = 0.0, None
     allocs = sum(s['counters'].get('alloc', 0) for s in d['scenarios'])
+    # serial: scenarios in turn, the time from the run's start; parallel
+    # (-P, all at once): each scenario's own clock, the earliest kill
     for s in d['scenarios']:
         if s['status'] != 'ran':
             continue
-        if s['violations_total'] and first is None:
+        if s['violations_total']:
             v = s['violations'][0] if s['violations'] else {'kind': '?'}
-            first = (v['kind'], t + (s['first_detection_ms'] or 0) / 1000.0, s['name'])
+            own = (s['first_detection_ms'] or 0) / 1000.0
+            if mode == 'parallel':
+                # the earliest violation of a kind that kills (JSON keeps the
+                # first violations of each scenario, on its own clock)
+                kills = lambda k: k in want or k in KERNEL_KINDS
+                for x in s['violations']:
+                    if kills(x['kind']) and (first is None or not kills(first[0]) or x['t_ms'] / 1000.0 < first[1]):
+                        first = (x['kind'], x['t_ms'] / 1000.0, s['name'])
+                if first is None or (not kills(first[0]) and own < first[1]):
+                    first = (v['kind'], own, s['name'])
+            elif first is None:
+                first = (v['kind'], t + own, s['name'])
         t += s['duration_s']
     failed = ['%s %s' % (s['name'], s['status']) for s in d['scenarios']
               if s['status'] not in ('ran', 'skipped')]
@@ -149,8 +162,8 @@ def main(a):
         m = parse(a[1])[0]
         print('\t'.join(m.get(k, '') for k in ('kind', 'class', 'expect', 'survives', 'run')))
         return 0
-    if len(a) == 4 and a[0] == 'verdict':
-        print('\t'.join(verdict(a[1], int(a[2]), a[3])))
+    if len(a) in (4, 5) and a[0] == 'verdict':
+        print('\t'.join(verdict(a[1], int(a[2]), a[3], *a[4:])))
         return 0
     print(__doc__, file=sys.stderr)
     return 2
