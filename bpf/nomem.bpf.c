@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * BPF side of the nomem scenario (stress/nomem.c): the arena ops whose error
- * paths it drives, on the engine's arena (user space reuses its fd), while the
+ * paths it drives (one program per op, nm_alloc ... nm_tokens), on the engine's arena (user space reuses its fd), while the
  * arena's memory cgroup is at its limit:
  *   NM_ALLOC       one bpf_arena_alloc_pages() of cnt pages at pgoff (up to
  *                  the whole arena: past 1024 pages the kernel allocates in
@@ -12,8 +12,8 @@
  *                  fails: ret = how many succeeded (they drain what the memcg
  *                  charged ahead on this CPU);
  *   NM_FREE        one bpf_arena_free_pages() of cnt pages at pgoff;
- *   NM_FREE_EACH   cnt single-page frees, pgoff, pgoff + 1, ...: with nosleep
- *                  all inside one bpf_preempt_disable() section, so every
+ *   NM_FREE_EACH   cnt single-page frees, pgoff, pgoff + 1, ..., all inside
+ *                  one bpf_preempt_disable() section, so every
  *                  free is deferred (7.x: kmalloc_nolock() of its span) and
  *                  arena_free_worker(), queued on this CPU, runs only after
  *                  the last: the spans pile up against the memcg's limit;
@@ -98,93 +98,129 @@ static __always_inline void fresh(struct nm_op *op, __u32 p)
 	*word(p, AS_OFF_TOKEN) = AS_TOKEN(op->gen, p);
 }
 
-SEC("syscall")
-int nm_op(struct nm_op *op)
+/* pgoff and cnt within NM_MAX_PAGES */
+static __always_inline bool bad_range(struct nm_op *op)
 {
-	__u32 pgoff = op->pgoff, cnt = op->cnt;
-	bool ns = op->nosleep;
-	void __arena *got;
-	int i, n = 0;
-
 	op->ret = -22;
-	if (!cnt || cnt > NM_MAX_PAGES || pgoff > NM_MAX_PAGES - cnt)
+	return !op->cnt || op->cnt > NM_MAX_PAGES || op->pgoff > NM_MAX_PAGES - op->cnt;
+}
+
+SEC("syscall")
+int nm_alloc(struct nm_op *op)
+{
+	void __arena *got;
+	int i;
+
+	if (bad_range(op))
 		return 0;
-	switch (op->op) {
-	case NM_ALLOC:
-		got = alloc1(pgoff, cnt, ns);
-		if (!got) {
-			op->ret = -12;
+	got = alloc1(op->pgoff, op->cnt, op->nosleep);
+	if (!got) {
+		op->ret = -12;
+		return 0;
+	}
+	op->ret = ((__u32)(__u64)got - (__u32)as_ubase) / AS_PAGE_SIZE;
+	bpf_for(i, 0, op->cnt)
+		fresh(op, op->ret + i);
+	return 0;
+}
+
+SEC("syscall")
+int nm_drain(struct nm_op *op)
+{
+	int i;
+
+	if (bad_range(op))
+		return 0;
+	op->ret = 0;	/* counts in the context: a counter in a register keeps bpf_for's states apart */
+	bpf_for(i, 0, op->cnt) {
+		if (!alloc1(op->pgoff + i, 1, false))
 			break;
-		}
-		op->ret = ((__u32)(__u64)got - (__u32)as_ubase) / AS_PAGE_SIZE;
-		bpf_for(i, 0, cnt)
-			fresh(op, pgoff + i);
-		break;
-	case NM_DRAIN:
-		bpf_for(i, 0, cnt) {
-			if (!alloc1(pgoff + i, 1, ns))
-				break;
-			fresh(op, pgoff + i);
-			n++;
-		}
-		op->ret = n;
-		break;
-	case NM_FREE:
-		if (ns) {
-			bpf_preempt_disable();
-			bpf_arena_free_pages(&arena, (void __arena *)uaddr(pgoff), cnt);
-			bpf_preempt_enable();
-		} else {
-			bpf_arena_free_pages(&arena, (void __arena *)uaddr(pgoff), cnt);
-		}
-		op->ret = 0;
-		break;
-	case NM_FREE_EACH:
-		if (ns) {
-			bpf_preempt_disable();
-			bpf_for(i, 0, cnt)
-				bpf_arena_free_pages(&arena, (void __arena *)uaddr(pgoff + i), 1);
-			bpf_preempt_enable();
-		} else {
-			bpf_for(i, 0, cnt)
-				bpf_arena_free_pages(&arena, (void __arena *)uaddr(pgoff + i), 1);
-		}
-		op->ret = 0;
-		break;
-	case NM_CLAIMED:
-		bpf_for(i, 0, cnt) {
-			__u32 k = pgoff + i;
+		fresh(op, op->pgoff + i);
+		op->ret++;
+	}
+	return 0;
+}
 
-			if (k >= NM_MAX_PAGES)
-				break;
-			if (bpf_arena_reserve_pages(&arena, (void __arena *)uaddr(k), 1)) {
-				state[k] = 1;
-				n++;
-				continue;
-			}
-			state[k] = 0;	/* it was free: release the reservation */
-			bpf_arena_free_pages(&arena, (void __arena *)uaddr(k), 1);
-		}
-		op->ret = n;
-		break;
-	case NM_TOKENS:
-		bpf_for(i, 0, cnt) {
-			__u32 k = pgoff + i;
-			__u64 v;
+SEC("syscall")
+int nm_free(struct nm_op *op)
+{
+	if (bad_range(op))
+		return 0;
+	if (op->nosleep) {
+		bpf_preempt_disable();
+		bpf_arena_free_pages(&arena, (void __arena *)uaddr(op->pgoff), op->cnt);
+		bpf_preempt_enable();
+	} else {
+		bpf_arena_free_pages(&arena, (void __arena *)uaddr(op->pgoff), op->cnt);
+	}
+	op->ret = 0;
+	return 0;
+}
 
-			if (k >= NM_MAX_PAGES)
-				break;
-			if (state[k] != 1)
-				continue;
-			v = *word(k, AS_OFF_TOKEN);
-			if (v == (op->gen ? AS_TOKEN(op->gen, k) : 0))
-				continue;
-			if (!n)
-				op->bad_pgoff = k, op->bad_val = v;
-			n++;
+/* always deferred: nosleep is implied */
+SEC("syscall")
+int nm_free_each(struct nm_op *op)
+{
+	__u32 pgoff = op->pgoff;
+	int i;
+
+	if (bad_range(op))
+		return 0;
+	bpf_preempt_disable();
+	bpf_for(i, 0, op->cnt)
+		bpf_arena_free_pages(&arena, (void __arena *)uaddr(pgoff + i), 1);
+	bpf_preempt_enable();
+	op->ret = 0;
+	return 0;
+}
+
+SEC("syscall")
+int nm_claimed(struct nm_op *op)
+{
+	int i;
+
+	if (bad_range(op))
+		return 0;
+	op->ret = 0;
+	bpf_for(i, 0, op->cnt) {
+		__u32 k = op->pgoff + i;
+
+		if (k >= NM_MAX_PAGES)
+			break;
+		if (bpf_arena_reserve_pages(&arena, (void __arena *)uaddr(k), 1)) {
+			state[k] = 1;
+			op->ret++;
+			continue;
 		}
-		op->ret = n;
-		break;
+		state[k] = 0;	/* it was free: release the reservation */
+		bpf_arena_free_pages(&arena, (void __arena *)uaddr(k), 1);
+	}
+	return 0;
+}
+
+SEC("syscall")
+int nm_tokens(struct nm_op *op)
+{
+	int i;
+
+	if (bad_range(op))
+		return 0;
+	op->ret = 0;
+	bpf_arena_reserve_pages(&arena, NULL, 0);	/* nothing: makes the arena this program's */
+	bpf_for(i, 0, op->cnt) {
+		__u32 k = op->pgoff + i;
+		__u64 v;
+
+		if (k >= NM_MAX_PAGES)
+			break;
+		if (state[k] != 1)
+			continue;
+		v = *word(k, AS_OFF_TOKEN);
+		if (v == (op->gen ? AS_TOKEN(op->gen, k) : 0))
+			continue;
+		if (!op->ret)
+			op->bad_pgoff = k, op->bad_val = v;
+		op->ret++;
 	}
 	return 0;
 }

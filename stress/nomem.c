@@ -79,18 +79,16 @@ static struct nomem_bpf *skel;
 static bool opt_no_fault;		/* --nomem-no-fault */
 static uint64_t gen_seq;
 
-static int nm(struct nm_op *op)
-{
-	LIBBPF_OPTS(bpf_test_run_opts, t, .ctx_in = op, .ctx_size_in = sizeof(*op));
-	int err = bpf_prog_test_run_opts(bpf_program__fd(skel->progs.nm_op), &t);
-
-	return err ? -errno : (int)op->ret;
-}
-
 static int nm_do(uint32_t what, uint32_t pgoff, uint32_t cnt, bool nosleep, uint64_t gen, struct nm_op *out)
 {
+	struct bpf_program *const progs[] = {
+		[NM_ALLOC] = skel->progs.nm_alloc, [NM_DRAIN] = skel->progs.nm_drain, [NM_FREE] = skel->progs.nm_free,
+		[NM_FREE_EACH] = skel->progs.nm_free_each, [NM_CLAIMED] = skel->progs.nm_claimed,
+		[NM_TOKENS] = skel->progs.nm_tokens,
+	};
 	struct nm_op op = {.op = what, .pgoff = pgoff, .cnt = cnt, .nosleep = nosleep, .gen = gen};
-	int ret = nm(&op);
+	LIBBPF_OPTS(bpf_test_run_opts, t, .ctx_in = &op, .ctx_size_in = sizeof(op));
+	int ret = bpf_prog_test_run_opts(bpf_program__fd(progs[what]), &t) ? -errno : (int)op.ret;
 
 	if (out)
 		*out = op;
@@ -127,8 +125,10 @@ static int nomem_setup(struct as_run *r)
 		return -errno;
 	skel->rodata->as_ubase = as_opts_of(r)->arena_base;
 	err = bpf_map__reuse_fd(skel->maps.arena, a->map_fd);
-	if (!err)
-		err = nomem_bpf__load(skel);
+	if (err)
+		as_note(r, "its BPF object cannot use the arena map: %s", strerror(-err));
+	else if ((err = nomem_bpf__load(skel)))
+		as_note(r, "its BPF programs do not load: %s (-v shows the verifier's log)", strerror(-err));
 	if (err) {
 		nomem_bpf__destroy(skel);
 		skel = NULL;

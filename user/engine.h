@@ -188,6 +188,7 @@ struct as_run {
 	 * memory.peak open (a write resets what this fd reads), or -1 */
 	char arena_cg[600];
 	int arena_peak_fd;
+	long long arena_cg0;		/* its usage with the arena new */
 };
 #define AS_STALE_DONE UINT32_MAX
 
