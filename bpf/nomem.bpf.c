@@ -22,9 +22,10 @@
  *                  page succeeds only on a free page (the reservation is
  *                  released again at once); state[i] = 1 in use, 0 free;
  *   NM_TOKENS      reads the token word of the pages with state[i] == 1
- *                  (only pages the arena holds: a read of an unallocated
- *                  page would install the scratch page): ret = how many
- *                  differ from their token, the first one in bad_*.
+ *                  (the range tree's pages in use): ret = how many differ
+ *                  from their token, the first one in bad_*; those get
+ *                  state NM_ZERO (no page behind: a JIT-ed read of an
+ *                  unmapped arena address reads 0) or NM_OTHER.
  * nosleep: the kfunc calls run under bpf_preempt_disable(), where the 7.x
  * verifier picks bpf_arena_{alloc,free}_pages_non_sleepable.
  */
@@ -218,6 +219,7 @@ int nm_tokens(struct nm_op *op)
 		v = *word(k, AS_OFF_TOKEN);
 		if (v == (op->gen ? AS_TOKEN(op->gen, k) : 0))
 			continue;
+		state[k] = v ? NM_OTHER : NM_ZERO;
 		if (!op->ret)
 			op->bad_pgoff = k, op->bad_val = v;
 		op->ret++;

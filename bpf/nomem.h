@@ -5,6 +5,9 @@
 
 #define NM_MAX_PAGES 8192	/* the pages it uses: the arena's first 8192 */
 
+/* state[] of a page after NM_CLAIMED (0 free, 1 in use) and NM_TOKENS */
+enum { NM_FREE_PAGE = 0, NM_IN_USE = 1, NM_ZERO = 2, NM_OTHER = 3 };
+
 enum nm_op_kind { NM_ALLOC = 1, NM_DRAIN, NM_FREE, NM_FREE_EACH, NM_CLAIMED, NM_TOKENS };
 
 struct nm_op {

@@ -77,7 +77,9 @@
 
 static struct nomem_bpf *skel;
 static bool opt_no_fault;		/* --nomem-no-fault */
+static const char *opt_phases = "abc";	/* --nomem-phases */
 static uint64_t gen_seq;
+static struct as_worker *lead_w;	/* counts the BPF calls (the engine's alloc/free columns) */
 
 static int nm_do(uint32_t what, uint32_t pgoff, uint32_t cnt, bool nosleep, uint64_t gen, struct nm_op *out)
 {
@@ -90,6 +92,16 @@ static int nm_do(uint32_t what, uint32_t pgoff, uint32_t cnt, bool nosleep, uint
 	LIBBPF_OPTS(bpf_test_run_opts, t, .ctx_in = &op, .ctx_size_in = sizeof(op));
 	int ret = bpf_prog_test_run_opts(bpf_program__fd(progs[what]), &t) ? -errno : (int)op.ret;
 
+	if (lead_w && (what == NM_ALLOC || what == NM_DRAIN)) {
+		uint32_t got = what == NM_ALLOC ? (ret >= 0 ? cnt : 0) : (ret > 0 ? ret : 0);
+
+		as_count(lead_w, C_ALLOC, what == NM_ALLOC ? 1 : got + (got < cnt));
+		as_count(lead_w, C_ALLOC_PAGES, got);
+		as_count(lead_w, C_ALLOC_FAIL, what == NM_ALLOC ? ret < 0 : got < cnt);
+	} else if (lead_w && (what == NM_FREE || what == NM_FREE_EACH)) {
+		as_count(lead_w, C_FREE, what == NM_FREE ? 1 : cnt);
+		as_count(lead_w, C_FREE_PAGES, cnt);
+	}
 	if (out)
 		*out = op;
 	return ret;
@@ -207,7 +219,8 @@ static void check_user_view(struct as_run *r, struct as_worker *w, uint32_t p, u
 	do {
 		bad = UINT32_MAX;
 		for (uint32_t i = 0; i < n && bad == UINT32_MAX; i++)
-			if (!skel->bss->state[p + i] && as_pfn(r, p + i))
+			if ((skel->bss->state[p + i] == NM_FREE_PAGE || skel->bss->state[p + i] == NM_ZERO) &&
+			    as_pfn(r, p + i))
 				bad = p + i;
 		if (bad == UINT32_MAX)
 			break;
@@ -217,13 +230,13 @@ static void check_user_view(struct as_run *r, struct as_worker *w, uint32_t p, u
 	} while (as_now_ns() < end);
 	if (bad != UINT32_MAX)
 		as_report_v(r, V_STALE_FREE, bad, "a page the arena released stays mapped in user space",
-			    "%s: page %u is free in the arena's range tree but this process still maps pfn %#"
+			    "%s: page %u was freed (its range free, or in use with no page behind) but this process still maps pfn %#"
 			    PRIx64 " there 2 s later", after, bad, as_pfn(r, bad));
 	for (uint32_t i = 0; i < n; i++) {
 		uint64_t v = 0, want = gen ? AS_TOKEN(gen, p + i) : 0;
 		int sig;
 
-		if (!skel->bss->state[p + i])
+		if (skel->bss->state[p + i] != NM_IN_USE)
 			continue;
 		sig = as_guarded_read((volatile uint64_t *)(as_page_addr(as_arena(r), p + i) + AS_OFF_TOKEN), &v);
 		if (!sig && v == want)
@@ -235,18 +248,37 @@ static void check_user_view(struct as_run *r, struct as_worker *w, uint32_t p, u
 	}
 }
 
-/* The kernel view of the kept pages: their tokens (0: never stamped) */
-static void check_kernel_view(struct as_run *r, struct as_worker *w, uint32_t p, uint32_t n, uint64_t gen,
-			      const char *after)
+/* The kernel view of the pages in use (state NM_IN_USE): each reads its
+ * token (gen; 0: never stamped, reads 0); the others' state becomes NM_ZERO
+ * or NM_OTHER (bpf/nomem.bpf.c).  How many differ. */
+static int kernel_view(uint32_t p, uint32_t n, uint64_t gen, struct nm_op *op)
 {
-	struct nm_op op;
-	int bad = nm_do(NM_TOKENS, p, n, false, gen, &op);
+	return nm_do(NM_TOKENS, p, n, false, gen, op);
+}
 
-	as_count(w, C_NOMEM_CHECK, 1);
-	if (bad > 0)
-		as_report_v(r, V_TOKEN, op.bad_pgoff, "a page the arena kept after a failure must keep its contents",
-			    "%s: %d kept page(s) read otherwise through the kernel mapping, first page %" PRIu64
-			    " reads %#" PRIx64, after, bad, (uint64_t)op.bad_pgoff, (uint64_t)op.bad_val);
+static uint32_t count_state(uint32_t p, uint32_t n, uint8_t st)
+{
+	uint32_t k = 0;
+
+	for (uint32_t i = 0; i < n; i++)
+		k += skel->bss->state[p + i] == st;
+	return k;
+}
+
+static int first_in_use(uint32_t p, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (skel->bss->state[p + i])
+			return p + i;
+	return -1;
+}
+
+static int last_in_use(uint32_t p, uint32_t n)
+{
+	for (uint32_t i = n; i-- > 0;)
+		if (skel->bss->state[p + i])
+			return p + i;
+	return -1;
 }
 
 static bool a_kept;	/* A's first batch kept by a failed deferred rollback: A is done */
@@ -259,6 +291,8 @@ static void phase_a(struct as_worker *w, bool ns)
 	long long m0 = memlock_pages(r), cur0 = as_arena_memcg_usage(r), peak;
 	uint64_t gen = ++gen_seq;
 	struct nm_op op;
+	long long d;
+	bool prefix;
 	int ret, kept;
 
 	if (a_kept)
@@ -280,25 +314,36 @@ static void phase_a(struct as_worker *w, bool ns)
 		 "peak %+lld KiB)", how, NA, A0, peak >= 0 && cur0 >= 0 ? (peak - cur0) / 1024 : -1);
 	if (ns && !deferred_settled(r))
 		return;
-	/* the range tree: nothing in use, or (its rollback's deferred free
-	 * failed) exactly the first batch, kept on purpose */
+	/* the range tree and the page count: nothing in use, or exactly the
+	 * first batch with its pages, kept on purpose (the rollback's free could
+	 * not allocate its span: a deferred one, or with the project's series a
+	 * sleepable one too) */
 	kept = claimed(A0, NA);
+	d = memlock_pages(r) - m0;
 	as_count(w, C_NOMEM_CHECK, 1);
-	bool prefix = kept >= 0;
+	prefix = kept >= 0;
 	for (int i = 0; prefix && i < NA; i++)
 		prefix = skel->bss->state[A0 + i] == (i < kept);
-	if (kept < 0 || !prefix || (kept && (!ns || kept != BATCH))) {
-		as_report_v(r, V_CONTRACT, A0, "a failed allocation must give back its range (the rollback "
-			    "releases what it did not map and frees what it mapped)",
-			    "%s: %d of its pages are still in use in the arena's range tree%s", after, kept,
-			    !prefix ? ", not a prefix" : ns ? "" : " (a sleepable rollback keeps none)");
+	if (kept < 0 || !prefix || (kept && kept != BATCH) || d != kept) {
+		as_report_v(r, d == kept ? V_CONTRACT : V_ACCOUNTING, A0, d == kept ?
+			    "a failed allocation must give back its range (the rollback releases what it did "
+			    "not map and frees what it mapped, or keeps the whole batch when its free cannot queue)" :
+			    "a failed allocation's pages and its range must agree: in use in the range tree, "
+			    "counted, mapped",
+			    "%s: %d of its pages are in use in the arena's range tree (pages %d..%d%s), the arena "
+			    "counts %lld more pages than before", after, kept, first_in_use(A0, NA), last_in_use(A0, NA),
+			    prefix ? "" : ", not its first ones", d);
 		a_kept = true;	/* the range is no longer ours to reuse */
 		return;
 	}
-	check_count(r, w, m0 + kept, after);
-	if (kept) {	/* the deferred rollback's span was not queued: kept by design */
+	if (kept) {	/* the rollback's span was not queued: kept by design */
+		struct nm_op kv;
+
 		as_count(w, C_NOMEM_LEAKED, kept);
-		check_kernel_view(r, w, A0, kept, 0, after);
+		if (kernel_view(A0, kept, 0, &kv) > 0)
+			as_report_v(r, V_TOKEN, kv.bad_pgoff, "a page a failed allocation kept must stay whole",
+				    "%s: page %" PRIu64 " of the batch kept reads %#" PRIx64 " through the kernel "
+				    "mapping (never written: 0)", after, (uint64_t)kv.bad_pgoff, (uint64_t)kv.bad_val);
 		a_kept = true;
 	}
 	check_user_view(r, w, A0, NA, 0, after);
@@ -339,6 +384,7 @@ static void phase_b(struct as_worker *w)
 	long long m0;
 	char after[160];
 	int nd, kept;
+	uint32_t whole, lost, other;
 
 	if (p + NB > D0)
 		return;	/* slices used up: the kept pages stay until teardown */
@@ -364,13 +410,27 @@ static void phase_b(struct as_worker *w)
 		return;
 	snprintf(after, sizeof(after), "after %u deferred single-page frees at pages %u..%u with the arena's "
 		 "memcg at its limit", NB, p, p + NB - 1);
+	/* in use in the range tree: kept by design (its span not queued) with
+	 * its page and token, or (NM_ZERO) freed but its range not given back */
 	kept = claimed(p, NB);
 	if (kept < 0)
 		return;
-	if (kept)
-		as_count(w, C_NOMEM_LEAKED, kept);
-	check_count(r, w, m0 - (NB - kept), after);
-	check_kernel_view(r, w, p, NB, gen, after);
+	kernel_view(p, NB, gen, NULL);
+	whole = count_state(p, NB, NM_IN_USE);
+	lost = count_state(p, NB, NM_ZERO);
+	other = count_state(p, NB, NM_OTHER);
+	as_count(w, C_NOMEM_LEAKED, whole);
+	as_count(w, C_NOMEM_CHECK, 1);
+	if (lost)
+		as_report_v(r, V_CONTRACT, p, "a free must give back its range: the kernel freed the page but its "
+			    "range stays in use (range_tree_set() failed, -ENOMEM under the memcg limit, and its "
+			    "error is ignored)", "%s: %u page(s) are in use in the arena's range tree with no page "
+			    "behind them (BPF reads 0, the arena does not count them), %u kept whole, %u freed",
+			    after, lost, whole, NB - kept);
+	if (other)
+		as_report_v(r, V_TOKEN, p, "a page a failed deferred free kept must keep its contents",
+			    "%s: %u kept page(s) read neither their token nor 0 through the kernel mapping", after, other);
+	check_count(r, w, m0 - NB + whole, after);
 	check_user_view(r, w, p, NB, gen, after);
 }
 
@@ -413,17 +473,21 @@ static void nomem_lead(struct as_worker *w)
 {
 	cpu_set_t one;
 
+	lead_w = w;
 	CPU_ZERO(&one);
 	CPU_SET(sched_getcpu(), &one);
 	sched_setaffinity(0, sizeof(one), &one);	/* this thread: the memcg charges ahead per CPU */
 	for (unsigned cyc = 0; as_continue(w); cyc++) {
-		phase_a(w, cyc & 1);
+		if (strchr(opt_phases, 'a'))
+			phase_a(w, cyc & 1);
 		if (!as_continue(w))
 			break;
-		phase_b(w);
+		if (strchr(opt_phases, 'b'))
+			phase_b(w);
 		if (!as_continue(w))
 			break;
-		phase_c(w);
+		if (strchr(opt_phases, 'c'))
+			phase_c(w);
 	}
 	nomem_bpf__destroy(skel);
 	skel = NULL;
@@ -440,6 +504,9 @@ static void nomem_idle(struct as_worker *w)
 }
 
 static const struct as_optdef opts[] = {
+	AS_SOPT_STR("nomem-phases", opt_phases, "LETTERS",
+		    "which phases run, of a (a multi-page allocation failing part-way), b (deferred frees whose "
+		    "span allocation fails), c (a user fault on a reserved page failing): default abc"),
 	AS_SOPT_FLAG("nomem-no-fault", opt_no_fault, 0,
 		     "no user fault on a reserved page whose allocation fails (findings/04, reported on 7.3.4)"),
 	{0},
