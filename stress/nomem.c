@@ -77,7 +77,7 @@
 
 static struct nomem_bpf *skel;
 static bool opt_no_fault;		/* --nomem-no-fault */
-static const char *opt_phases = "abc";	/* --nomem-phases */
+static const char *opt_phases;		/* --nomem-phases (NULL: abc) */
 static uint64_t gen_seq;
 static struct as_worker *lead_w;	/* counts the BPF calls (the engine's alloc/free columns) */
 
@@ -473,20 +473,22 @@ static void nomem_lead(struct as_worker *w)
 {
 	cpu_set_t one;
 
+	const char *ph = opt_phases ? opt_phases : "abc";
+
 	lead_w = w;
 	CPU_ZERO(&one);
 	CPU_SET(sched_getcpu(), &one);
 	sched_setaffinity(0, sizeof(one), &one);	/* this thread: the memcg charges ahead per CPU */
 	for (unsigned cyc = 0; as_continue(w); cyc++) {
-		if (strchr(opt_phases, 'a'))
+		if (strchr(ph, 'a'))
 			phase_a(w, cyc & 1);
 		if (!as_continue(w))
 			break;
-		if (strchr(opt_phases, 'b'))
+		if (strchr(ph, 'b'))
 			phase_b(w);
 		if (!as_continue(w))
 			break;
-		if (strchr(opt_phases, 'c'))
+		if (strchr(ph, 'c'))
 			phase_c(w);
 	}
 	nomem_bpf__destroy(skel);
