@@ -198,7 +198,19 @@ static bool deferred_settled(struct as_run *r)
 /* Pages of [p, p + n) the arena's range tree has in use (skel->bss->state) */
 static int claimed(uint32_t p, uint32_t n)
 {
-	return nm_do(NM_CLAIMED, p, n, false, 0, NULL);
+	int k = 0, got;
+
+	/* in chunks, with a quiesce point between: each probe's free flushes
+	 * the TLB (IPIs), slow under emulation (the hang watchdog's 5 s) */
+	for (uint32_t i = 0; i < n; i += 256) {
+		if (i && !as_continue(lead_w))
+			return -1;
+		got = nm_do(NM_CLAIMED, p + i, n - i < 256 ? n - i : 256, false, 0, NULL);
+		if (got < 0)
+			return got;
+		k += got;
+	}
+	return k;
 }
 
 static void check_count(struct as_run *r, struct as_worker *w, long long want, const char *after)
@@ -321,19 +333,21 @@ static void phase_a(struct as_worker *w, bool ns)
 	/* a non-sleepable rollback frees through the free worker; so may a
 	 * sleepable one (7.3.4: when its rqspinlock fails; the project's series:
 	 * also when the release cannot take it) */
-	if (!deferred_settled(r))
+	if (!as_continue(w) || !deferred_settled(r))
 		return;
 	/* the range tree and the page count: nothing in use, or exactly the
 	 * first batch with its pages, kept on purpose (the rollback's free could
 	 * not allocate its span: a deferred one, or with the project's series a
 	 * sleepable one too) */
 	kept = claimed(A0, NA);
+	if (kept < 0)
+		return;	/* the run ends */
 	d = memlock_pages(r) - m0;
 	as_count(w, C_NOMEM_CHECK, 1);
-	prefix = kept >= 0;
+	prefix = true;
 	for (int i = 0; prefix && i < NA; i++)
 		prefix = skel->bss->state[A0 + i] == (i < kept);
-	if (kept < 0 || !prefix || (kept && kept != BATCH) || d != kept) {
+	if (!prefix || (kept && kept != BATCH) || d != kept) {
 		as_report_v(r, d == kept ? V_CONTRACT : V_ACCOUNTING, A0, d == kept ?
 			    "a failed allocation must give back its range (the rollback releases what it did "
 			    "not map and frees what it mapped, or keeps the whole batch when its free cannot queue)" :
@@ -356,6 +370,8 @@ static void phase_a(struct as_worker *w, bool ns)
 		a_kept = true;
 	}
 	check_user_view(r, w, A0, NA, 0, after);
+	if (!as_continue(w))
+		return;
 	/* the rest of the range is allocatable again, zeroed, and counted */
 	ret = nm_do(NM_ALLOC, A0 + kept, NA - kept, false, gen, &op);
 	as_count(w, C_NOMEM_CHECK, 1);
@@ -372,6 +388,7 @@ static void phase_a(struct as_worker *w, bool ns)
 			    "word(s), first at page %" PRIu64 ": %#" PRIx64, after, (uint64_t)op.dirty,
 			    (uint64_t)op.bad_pgoff, (uint64_t)op.bad_val);
 	check_count(r, w, m0 + NA, "after allocating that range again");
+	as_continue(w);	/* a quiesce point (the free below runs anyway: the range is ours) */
 	nm_do(NM_FREE, A0 + kept, NA - kept, false, 0, NULL);
 	check_count(r, w, m0 + kept, "after freeing it");
 }
@@ -415,7 +432,7 @@ static void phase_b(struct as_worker *w)
 		as_count(w, C_NOMEM_NOFAIL, 1);
 	if (nd > 0)
 		nm_do(NM_FREE, D0, nd, false, 0, NULL);
-	if (!deferred_settled(r))
+	if (!as_continue(w) || !deferred_settled(r))
 		return;
 	snprintf(after, sizeof(after), "after %u deferred single-page frees at pages %u..%u with the arena's "
 		 "memcg at its limit", NB, p, p + NB - 1);
