@@ -546,7 +546,7 @@ static const struct as_optdef opts[] = {
 };
 
 const struct as_scenario as_sc_nomem = {
-	.name = "nomem", .reserves = true, .arena_memcg = true,
+	.name = "nomem", .reserves = true, .arena_memcg = true, .named_only = true,
 	.kernel_pages = "nomem keeps its own exact page count (its pages are not in the engine's table) and "
 			"checks it after every failure",
 	.summary = "7.x: the arena's memory cgroup at its limit: a multi-page allocation that fails part-way "

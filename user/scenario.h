@@ -42,6 +42,9 @@ struct as_scenario {
 	 * the scenario's), so the arena's allocations alone can be made to fail
 	 * (as_arena_memcg_limit); after teardown its usage must come back */
 	bool arena_memcg;
+	/* runs only when named (--scenario): not in the default line-up (a
+	 * scenario with needs of its own, e.g. an arena size) */
+	bool named_only;
 	/* 0 when this kernel supports the scenario, else fills why */
 	int (*probe)(const struct as_opts *o, char *why, size_t len);
 	/* before any worker starts: 0, or -errno (the run then fails) */
