@@ -20,7 +20,8 @@
 	X(scratch)           \
 	X(timer)             \
 	X(iter_vma)          \
-	X(irqoff)
+	X(irqoff)            \
+	X(nomem)
 
 #define DECLARE(n) extern const struct as_scenario as_sc_##n;
 #define ENTRY(n) &as_sc_##n,

@@ -200,8 +200,27 @@ static void pagemap(void)
 	close(fd);
 }
 
+/* The cgroup file helpers behind the arena's own memcg (nomem): a number
+ * read back as written, a missing file -1 / -errno. */
+static void cg_files(void)
+{
+	char dir[] = "/tmp/as-unit-cg-XXXXXX";
+
+	if (!ASSERT_TRUE(mkdtemp(dir) != NULL, "a temporary directory"))
+		return;
+	ASSERT_EQ(as_cg_get(dir, "memory.current"), -1, "no file: -1");
+	ASSERT_EQ(as_cg_put(dir, "no/such/file", "1"), -ENOENT, "no file to write: -ENOENT");
+	close(open(strcat(strcpy((char[64]){0}, dir), "/memory.max"), O_CREAT | O_WRONLY, 0644));
+	ASSERT_EQ(as_cg_put(dir, "memory.max", "123456789"), 0, "write a limit");
+	ASSERT_EQ(as_cg_get(dir, "memory.max"), 123456789, "read it back");
+	ASSERT_EQ(as_cg_put(dir, "memory.max", "max"), 0, "write max");
+	unlink(strcat(strcpy((char[64]){0}, dir), "/memory.max"));
+	rmdir(dir);
+}
+
 int main(void)
 {
+	cg_files();
 	judge();
 	judge_kop();
 	kmsg();

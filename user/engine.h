@@ -185,6 +185,11 @@ struct as_run {
 	 * skipped (the table says free, this process still maps the page),
 	 * AS_STALE_DONE once a sweep reported it; see as_stale_skip() */
 	_Atomic uint32_t inj_stale;
+	/* descriptor .arena_memcg: the arena's memory cgroup, and its
+	 * memory.peak open (a write resets what this fd reads), or -1 */
+	char arena_cg[600];
+	int arena_peak_fd;
+	long long arena_cg0;		/* its usage with the arena new */
 };
 #define AS_STALE_DONE UINT32_MAX
 
@@ -208,8 +213,6 @@ static inline volatile uint64_t *as_uword(const struct as_run *r, uint32_t pgoff
 {
 	return (volatile uint64_t *)(as_page_addr(&r->a, pgoff) + off);
 }
-/* PFN of this process's PTE for page p, 0 when none (or not root). */
-uint64_t as_pfn(struct as_run *r, uint32_t p);
 /* First step of every independent re-check: the PFN mapped now (0: none),
  * then MADV_DONTNEED of page p.  The caller's next access faults afresh;
  * as_pfn() then says what it mapped.  0, or -errno of madvise. */

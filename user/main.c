@@ -566,7 +566,8 @@ int main(int argc, char **argv)
 	}
 	if (!nrun)
 		for (i = 0; as_scenarios[i] && nrun < AS_MAX_SCEN; i++)
-			run[nrun++] = as_scenarios[i];
+			if (!as_scenarios[i]->named_only)
+				run[nrun++] = as_scenarios[i];
 
 	env_ok = env_check(envwhy, sizeof(envwhy)) == 0;
 	if (o.list) {
@@ -578,9 +579,9 @@ int main(int argc, char **argv)
 			const struct as_scenario *sc = as_scenarios[i];
 			const char *skip = env_ok ? scenario_skip(sc, &o, why, sizeof(why)) : NULL;
 
-			printf("%-14s %-11s %s%s%s%s\n", sc->name, skip || !env_ok ? "unavailable" : "runs",
-			       sc->summary, sc->unsafe ? " [unsafe]" : "", skip ? "\n               reason: " : "",
-			       skip ? skip : "");
+			printf("%-14s %-11s %s%s%s%s%s\n", sc->name, skip || !env_ok ? "unavailable" : "runs",
+			       sc->summary, sc->unsafe ? " [unsafe]" : "", sc->named_only ? " [only with -s]" : "",
+			       skip ? "\n               reason: " : "", skip ? skip : "");
 		}
 		return 0;
 	}

@@ -464,3 +464,50 @@ int as_memcg_isolate(char *made, size_t len)
 	snprintf(made, len, "%s", sub);
 	return 0;
 }
+
+/* file in a cgroup directory: its first number (-1), or write val (0 / -errno) */
+long long as_cg_get(const char *dir, const char *file)
+{
+	char path[700], buf[64];
+	long long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	f = fopen(path, "r");
+	if (f && fgets(buf, sizeof(buf), f))
+		v = strtoll(buf, NULL, 10);
+	if (f)
+		fclose(f);
+	return v;
+}
+
+int as_cg_put(const char *dir, const char *file, const char *val)
+{
+	char path[700];
+	int fd, err = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) != (ssize_t)strlen(val))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+int as_memcg_sibling(const char *own, char *made, size_t len)
+{
+	char pid[32];
+
+	made[0] = 0;
+	if (!own[0])
+		return -ENOENT;
+	snprintf(made, len, "%s-arena", own);	/* arena-stress-PID-arena: as_memcg_sweep_stale's too */
+	if (mkdir(made, 0755) && errno != EEXIST) {
+		made[0] = 0;
+		return -errno;
+	}
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	return as_cg_put(made, "cgroup.procs", pid);
+}

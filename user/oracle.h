@@ -121,6 +121,13 @@ long long as_memcg_usage(void);
  * oracle sees only its own charges (made = the directory, for rmdir later).
  * -1 when not possible: the oracle then reads the shared cgroup. */
 int as_memcg_isolate(char *made, size_t len);
+/* A memory cgroup beside own (the scenario's, as_memcg_isolate's): own-arena,
+ * made and joined (this whole process moves there; it moves back by writing
+ * its pid to own's cgroup.procs).  0, or -errno (made may still be set). */
+int as_memcg_sibling(const char *own, char *made, size_t len);
+/* A cgroup file's first number (-1), or write val to it (0 or -errno). */
+long long as_cg_get(const char *dir, const char *file);
+int as_cg_put(const char *dir, const char *file, const char *val);
 /* Remove the cgroups of earlier runs whose scenario process is gone (a run
  * killed with SIGKILL cannot remove its own); a live run's stays, even
  * before its process has moved in.  Returns how many went. */

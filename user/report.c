@@ -712,6 +712,8 @@ int as_report_json(FILE *f, struct as_report *reps, int n, const char *kernel_re
 			fprintf(f, "%lld", r->leak_delta / 1024);
 		else
 			fprintf(f, "null");
+		if (r->arena_cg_checked)
+			fprintf(f, ",\n     \"arena_memcg_after_kb\": %lld", r->arena_cg_kb);
 		fprintf(f, ",\n     \"kernel_log\": ");
 		json_str(f, r->kernel);
 		fprintf(f, ",\n     \"violations\": [");

@@ -103,6 +103,8 @@ struct as_report {
 	bool interrupted;
 	long long leak_delta;	/* memcg bytes above baseline after teardown */
 	bool leak_checked;
+	long long arena_cg_kb;	/* descriptor .arena_memcg: the arena's memcg usage after teardown, against the arena new */
+	bool arena_cg_checked;
 	char memcg_dir[512];	/* the scenario's own memory cgroup, removed after it */
 	_Atomic int done;	/* set by the scenario process when the report is final */
 	_Atomic int reported;	/* ... when its counters and verdicts are, before the arena goes */

@@ -37,6 +37,8 @@ const char *const as_ctr_name[C__NR] = {
 	[C_ALLOC_TOP] = "alloc_top", [C_UNMAP_RACE] = "unmap_race",
 	[C_SCRATCH] = "scratch", [C_SCRATCH_ALLOC] = "scratch_alloc",
 	[C_RESV_FAULT] = "reserve_faults", [C_RESV_FAULT_FAIL] = "reserve_fault_fail",
+	[C_NOMEM_FAIL] = "nomem_fail", [C_NOMEM_PARTIAL] = "nomem_partial", [C_NOMEM_NOFAIL] = "nomem_nofail",
+	[C_NOMEM_DEFERRED] = "nomem_deferred", [C_NOMEM_LEAKED] = "nomem_leaked", [C_NOMEM_CHECK] = "nomem_checks",
 };
 
 _Atomic bool as_interrupted;
@@ -83,6 +85,78 @@ static void leak_check(struct as_run *r, long long base)
 	snprintf(v.saw, sizeof(v.saw), "memory cgroup usage %+lld KiB above the baseline 2 s after teardown "
 		 "(tolerance %lld KiB): pages not returned", (now - base) / 1024, AS_LEAK_TOLERANCE / 1024);
 	as_violation(r, &v);
+}
+
+/* The arena's own memory cgroup (descriptor .arena_memcg). */
+long long as_arena_memcg_usage(const struct as_run *r)
+{
+	return r->arena_cg[0] ? as_cg_get(r->arena_cg, "memory.current") : -1;
+}
+
+int as_arena_memcg_limit(struct as_run *r, long long room)
+{
+	char val[32] = "max";
+	long long cur = as_arena_memcg_usage(r);
+
+	if (cur < 0)
+		return -ENOENT;
+	if (room >= 0)
+		snprintf(val, sizeof(val), "%lld", cur + room);
+	if (r->arena_peak_fd >= 0 && pwrite(r->arena_peak_fd, "reset\n", 6, 0) != 6) {
+		close(r->arena_peak_fd);	/* a kernel without per-fd peaks (< 6.12): unknown */
+		r->arena_peak_fd = -1;
+	}
+	return as_cg_put(r->arena_cg, "memory.max", val);
+}
+
+long long as_arena_memcg_peak(const struct as_run *r)
+{
+	char buf[32] = "";
+
+	if (r->arena_peak_fd < 0 || pread(r->arena_peak_fd, buf, sizeof(buf) - 1, 0) <= 0)
+		return -1;
+	return strtoll(buf, NULL, 10);
+}
+
+/* Teardown of an arena with a memory cgroup of its own: every page it held,
+ * those a failed deferred free kept on purpose included ("left inaccessible
+ * (leaked) until the arena is destroyed", kernel/bpf/arena.c), must be
+ * uncharged once the map is freed.  Then the cgroup goes. */
+#define AS_ARENA_CG_TOLERANCE (256LL << 10)
+static long long arena_cg_usage_now;
+static const struct as_run *arena_cg_run;
+static long long arena_cg_usage(void)
+{
+	return as_arena_memcg_usage(arena_cg_run);
+}
+
+static void arena_cg_check(struct as_run *r, bool started)
+{
+	struct as_violation v = {.kind = V_LEAK};
+
+	if (!r->arena_cg[0])
+		return;
+	if (r->arena_peak_fd >= 0)
+		close(r->arena_peak_fd);
+	r->arena_peak_fd = -1;
+	as_cg_put(r->arena_cg, "memory.max", "max");
+	arena_cg_run = r;
+	arena_cg_usage_now = settle(arena_cg_usage, r->arena_cg0, AS_ARENA_CG_TOLERANCE) - r->arena_cg0;
+	r->rep->arena_cg_kb = arena_cg_usage_now / 1024;
+	r->rep->arena_cg_checked = true;
+	if (r->o->verbose)
+		printf("arena memcg: %+lld KiB after teardown against the arena new (tolerance %lld KiB)\n",
+		       arena_cg_usage_now / 1024,
+		       AS_ARENA_CG_TOLERANCE / 1024);
+	if (started && arena_cg_usage_now > AS_ARENA_CG_TOLERANCE) {
+		snprintf(v.saw, sizeof(v.saw), "the arena's memory cgroup has %+lld KiB more charged 2 s after the "
+			 "arena was destroyed than when it was new (tolerance %lld KiB): its pages were not all given back",
+			 arena_cg_usage_now / 1024, AS_ARENA_CG_TOLERANCE / 1024);
+		snprintf(v.classify, sizeof(v.classify), "pages the arena held (or kept after a failed deferred "
+			 "free) not freed with it");
+		as_violation(r, &v);
+	}
+	rmdir(r->arena_cg);	/* no task in it: its charges do not keep it */
 }
 
 /* The same oracle for memory a scenario gave back during the run (teardown:
@@ -228,7 +302,28 @@ static int run_setup(struct as_run *r, char *why, size_t len)
 	if (!ns)
 		snprintf(r->rep->nosleep_why, sizeof(r->rep->nosleep_why), "this kernel has no "
 			 "bpf_arena_free_pages_non_sleepable (in BTF): its arena kfuncs are sleepable only (before 7.0)");
+	/* descriptor .arena_memcg: the map charges the arena's memory cgroup
+	 * (bpf_map_save_memcg() takes the creator's), the process moves back */
+	if (r->sc->arena_memcg && (err = as_memcg_sibling(r->rep->memcg_dir, r->arena_cg, sizeof(r->arena_cg)))) {
+		snprintf(why, len, "no memory cgroup for the arena beside the scenario's (%s): %s",
+			 r->rep->memcg_dir[0] ? r->rep->memcg_dir : "the scenario has none of its own", strerror(-err));
+		return -1;
+	}
 	err = load_skel(r, ns, rs);
+	if (r->arena_cg[0]) {
+		char pid[32], peak[700];
+
+		snprintf(pid, sizeof(pid), "%d", getpid());
+		if ((err2 = as_cg_put(r->rep->memcg_dir, "cgroup.procs", pid))) {
+			snprintf(why, len, "cannot move back to %s: %s", r->rep->memcg_dir, strerror(-err2));
+			return -1;
+		}
+		snprintf(peak, sizeof(peak), "%s/memory.peak", r->arena_cg);
+		r->arena_peak_fd = open(peak, O_RDWR);
+		/* what the map and the load charged there (this process's heap
+		 * pages touched meanwhile stay charged to it): teardown's baseline */
+		r->arena_cg0 = as_arena_memcg_usage(r);
+	}
 	if (err && rs && !(err2 = load_skel(r, ns, false))) {	/* the reservation program it was */
 		as_note(r, "the verifier refused the bpf_arena_reserve_pages() call (%s): no reservations",
 			strerror(-err));
@@ -496,6 +591,7 @@ int as_run_scenario(const struct as_scenario *sc, const struct as_opts *o, uint6
 	r->share_s = duration_s;
 	r->rep = rep;
 	r->pagemap_fd = -1;
+	r->arena_peak_fd = -1;
 	r->t0 = t_begin;	/* until the workers start: what set-up finds is at 0 (run_go) */
 	pthread_mutex_init(&r->qlock, NULL);
 	pthread_cond_init(&r->qcond, NULL);
@@ -549,6 +645,7 @@ int as_run_scenario(const struct as_scenario *sc, const struct as_opts *o, uint6
 	run_release(r);
 	if (started)
 		leak_check(r, memcg0);
+	arena_cg_check(r, started);
 	run_free(r);
 	return started ? 0 : AS_EXIT_USAGE;
 }

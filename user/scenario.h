@@ -38,6 +38,13 @@ struct as_scenario {
 	/* non-NULL: the kernel allocates pages of its own in this arena, which
 	 * no page table knows (why): the accounting oracle is off */
 	const char *kernel_pages;
+	/* the arena map is created in a memory cgroup of its own (a sibling of
+	 * the scenario's), so the arena's allocations alone can be made to fail
+	 * (as_arena_memcg_limit); after teardown its usage must come back */
+	bool arena_memcg;
+	/* runs only when named (--scenario): not in the default line-up (a
+	 * scenario with needs of its own, e.g. an arena size) */
+	bool named_only;
 	/* 0 when this kernel supports the scenario, else fills why */
 	int (*probe)(const struct as_opts *o, char *why, size_t len);
 	/* before any worker starts: 0, or -errno (the run then fails) */
@@ -78,6 +85,16 @@ void as_stop(struct as_run *r);
 /* What of the scenario could not run here, and why (once, in the report). */
 void as_note(struct as_run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* The arena's own memory cgroup (descriptor .arena_memcg): its usage in
+ * bytes (-1: none); as_arena_memcg_limit() sets its memory.max to its usage
+ * plus room bytes (room < 0: no limit), and forgets the peak; the peak
+ * since then (-1: unknown).  0, or -errno. */
+long long as_arena_memcg_usage(const struct as_run *r);
+int as_arena_memcg_limit(struct as_run *r, long long room);
+long long as_arena_memcg_peak(const struct as_run *r);
+/* PFN of this process's PTE for page p, 0 when none (or not root). */
+uint64_t as_pfn(struct as_run *r, uint32_t p);
+
 /* ---- workers ---- */
 
 #define AS_TOP_PAGES 64	/* "near the top" of the arena: its last pages */
@@ -101,6 +118,12 @@ enum as_ctr {
 	C_SCRATCH_ALLOC,	/* ... allocations at an address where the scratch page was installed */
 	C_RESV_FAULT,		/* user faults on a reserved page that mapped one (no BPF_F_SEGV_ON_FAULT) */
 	C_RESV_FAULT_FAIL,	/* ... that failed (SIGSEGV): the reservation then checked whole */
+	C_NOMEM_FAIL,		/* nomem: arena calls refused with the arena's memcg at its limit */
+	C_NOMEM_PARTIAL,	/* ... multi-page allocations that failed after mapping a batch (rolled back) */
+	C_NOMEM_NOFAIL,		/* ... squeezed calls that succeeded all the same (nothing driven) */
+	C_NOMEM_DEFERRED,	/* ... deferred frees made with the memcg at its limit */
+	C_NOMEM_LEAKED,		/* ... pages those kept (kmalloc_nolock() of the span failed: leaked by design) */
+	C_NOMEM_CHECK,		/* ... oracle checks after a failure (range tree, page count, views) */
 	C__NR
 };
 extern const char *const as_ctr_name[C__NR];
