@@ -20,7 +20,9 @@
 	X(scratch)           \
 	X(timer)             \
 	X(iter_vma)          \
-	X(irqoff)
+	X(irqoff)            \
+	X(tc)                \
+	X(perf)
 
 #define DECLARE(n) extern const struct as_scenario as_sc_##n;
 #define ENTRY(n) &as_sc_##n,
