@@ -30,7 +30,8 @@
  *   - after the free is done, each page must fault from user space; one
  *     that still reads its token is a user PTE the free left behind
  *     (stale-free-mapping, confirmed when it faults after MADV_DONTNEED);
- *     the pages were touched, so the sweeps judge them too.
+ *     the pages were touched, so the sweeps judge them too (they alone on an
+ *     arena without BPF_F_SEGV_ON_FAULT, where the read would map a page).
  * A deferred free is done once BPF no longer reads its token (the worker has
  * cleared the kernel PTEs) and every arena_free_worker() run started by then
  * has finished (its fentry/fexit), as the engine decides for its own.
@@ -585,9 +586,8 @@ int as_ctx_wait_free_worker(void)
 
 	if (!deferred)
 		return -EOPNOTSUPP;
-	/* runs are serialized (one work item): run started+1 begins after now */
 	started = __atomic_load_n(&skel->bss->fw.started, __ATOMIC_ACQUIRE);
-	while (__atomic_load_n(&skel->bss->fw.finished, __ATOMIC_ACQUIRE) < started + 1) {
+	while (__atomic_load_n(&skel->bss->fw.finished, __ATOMIC_ACQUIRE) < started) {
 		if (as_now_ns() > end)
 			return -ETIMEDOUT;
 		nap20();
@@ -601,7 +601,7 @@ int as_ctx_cycle(struct as_worker *w, uint32_t at, uint32_t cnt, uint32_t *gotp)
 	uint32_t slot = (uint32_t)as_worker_id(w) % AS_CTX_SLOTS, got;
 	struct as_ctx_req *q = &skel->bss->req[slot];
 	uint64_t gen = (GEN_ID << 32) | ++gen_seq, nonce[AS_CTX_MAX_CNT] = {0}, v;
-	bool early = false;
+	bool early = false, segv = as_arena_flags(r) & BPF_F_SEGV_ON_FAULT;
 	int err;
 
 	if (stop_why)
@@ -702,7 +702,9 @@ int as_ctx_cycle(struct as_worker *w, uint32_t at, uint32_t cnt, uint32_t *gotp)
 				break;
 			}
 		}
-		for (uint32_t i = 0; i < cnt; i++) {
+		/* without BPF_F_SEGV_ON_FAULT (scratch) a user read of a freed page
+		 * maps a fresh one: the sweeps judge the touched pages' PTEs then */
+		for (uint32_t i = 0; segv && i < cnt; i++) {
 			uint64_t tok = AS_TOKEN(gen, got + i);
 
 			if (!as_uread(w, got + i, AS_OFF_TOKEN, &v) && v == tok)

@@ -32,8 +32,8 @@ void as_ctx_worker(struct as_worker *w);
  *     context, check them from user space and BPF, free them from it, wait
  *     for the free, check they are gone.  0: done (*got: first page), 1: the
  *     allocation returned NULL (counted, not judged), -1: the run must stop;
- *   as_ctx_wait_free_worker: until a run of arena_free_worker() that starts
- *     from now has finished: 0, or -ETIMEDOUT; -EOPNOTSUPP (sleepable);
+ *   as_ctx_wait_free_worker: until every run of arena_free_worker() started
+ *     by now has finished: 0, or -ETIMEDOUT; -EOPNOTSUPP (frees not deferred);
  *   as_ctx_end: the note of what ran where; unloads. */
 int as_ctx_start(struct as_worker *w);
 int as_ctx_cycle(struct as_worker *w, uint32_t at, uint32_t cnt, uint32_t *got);

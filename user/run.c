@@ -36,6 +36,7 @@ const char *const as_ctr_name[C__NR] = {
 	[C_ALLOC_TOP] = "alloc_top", [C_UNMAP_RACE] = "unmap_race",
 	[C_SCRATCH] = "scratch", [C_SCRATCH_ALLOC] = "scratch_alloc",
 	[C_RESV_FAULT] = "reserve_faults", [C_RESV_FAULT_FAIL] = "reserve_fault_fail",
+	[C_SCRATCH_REFUSED] = "scratch_refused", [C_SCRATCH_RETRY] = "scratch_retry_alloc",
 };
 
 _Atomic bool as_interrupted;

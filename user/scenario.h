@@ -101,6 +101,8 @@ enum as_ctr {
 	C_SCRATCH_ALLOC,	/* ... allocations at an address where the scratch page was installed */
 	C_RESV_FAULT,		/* user faults on a reserved page that mapped one (no BPF_F_SEGV_ON_FAULT) */
 	C_RESV_FAULT_FAIL,	/* ... that failed (SIGSEGV): the reservation then checked whole */
+	C_SCRATCH_REFUSED,	/* non-sleepable allocations at a scratched page that the kernel refused (finding 6's fix) */
+	C_SCRATCH_RETRY,	/* ... allocations there again once the free worker cleared it: done */
 	C__NR
 };
 extern const char *const as_ctr_name[C__NR];
