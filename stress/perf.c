@@ -31,9 +31,16 @@ static int perf_setup(struct as_run *r)
 	return as_ctx_setup(r, AS_CTX_PERF);
 }
 
+static const struct as_optdef opts[] = {
+	AS_SOPT_FLAG("perf-inject-stale", as_ctx_inject_stale, AS_OF_HIDDEN,
+		     "test: the first free from the program is not made (a user PTE on a freed page, emulated)"),
+	{0},
+};
+
 const struct as_scenario as_sc_perf = {
 	.name = "perf", .arena_flags = BPF_F_SEGV_ON_FAULT,
 	.summary = "7.x: a perf_event program allocates and frees arena pages at sampling overflows (hardirq, "
 		   "interrupts off; NMI where a PMU exists) while user threads fault them and the churn runs",
 	.probe = perf_probe, .setup = perf_setup, .lead = as_ctx_worker, .user = as_fault_worker,
+	.opts = opts,
 };

@@ -35,9 +35,16 @@ static int tc_setup(struct as_run *r)
 	return as_ctx_setup(r, AS_CTX_NET);
 }
 
+static const struct as_optdef opts[] = {
+	AS_SOPT_FLAG("tc-inject-stale", as_ctx_inject_stale, AS_OF_HIDDEN,
+		     "test: the first free from the program is not made (a user PTE on a freed page, emulated)"),
+	{0},
+};
+
 const struct as_scenario as_sc_tc = {
 	.name = "tc", .arena_flags = BPF_F_SEGV_ON_FAULT,
 	.summary = "7.x: a tc ingress program on the loopback of the scenario's own network namespace allocates and "
 		   "frees arena pages in the NET_RX softirq, for datagrams the scenario sends itself",
 	.probe = tc_probe, .setup = tc_setup, .lead = as_ctx_worker, .user = as_fault_worker,
+	.opts = opts,
 };
