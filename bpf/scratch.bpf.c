@@ -57,9 +57,43 @@ int BPF_PROG(as_init_cids)
 
 /* the member names and types are the kernel's; libbpf matches them by name */
 struct sched_ext_ops_cid {
+	void (*enqueue)(struct task_struct *p, __u64 enq_flags);
+	void (*dispatch)(__s32 cid, struct task_struct *prev);
 	__s32 (*init_cids)(void);
 	__u64 flags;
 	char name[128];
+};
+
+/* --scratch-probe-ops: whether the verifier takes arena allocations and
+ * frees in ops.enqueue() and ops.dispatch() (non-sleepable, called with the
+ * runqueue lock held).  Only loaded, never attached, and not part of the
+ * scenario's own object (user space turns these off). */
+static __always_inline void alloc_free_one(void)
+{
+	void __arena *pg = bpf_arena_alloc_pages(&arena, NULL, 1, NUMA_NO_NODE, 0);
+
+	if (pg)
+		bpf_arena_free_pages(&arena, pg, 1);
+}
+
+SEC("struct_ops/as_probe_enqueue")
+void BPF_PROG(as_probe_enqueue, struct task_struct *p, __u64 enq_flags)
+{
+	alloc_free_one();
+}
+
+SEC("struct_ops/as_probe_dispatch")
+void BPF_PROG(as_probe_dispatch, __s32 cid, struct task_struct *prev)
+{
+	alloc_free_one();
+}
+
+SEC(".struct_ops.link")
+struct sched_ext_ops_cid as_probe_ops = {
+	.enqueue = (void *)as_probe_enqueue,
+	.dispatch = (void *)as_probe_dispatch,
+	.flags = AS_SCX_OPS_SWITCH_PARTIAL,
+	.name = "arena_stress_probe",
 };
 
 SEC(".struct_ops.link")

@@ -64,7 +64,7 @@
 #define WAIT_MS 2000	/* an op, or a deferred free, not done by then */
 #define GEN_ID 0xfeULL	/* the generation's worker field: no engine worker has it */
 #define NET_PORT 7357	/* the requests' UDP port, in the scenario's own network namespace */
-#define PERF_SW_PERIOD_NS 200000	/* software cpu-clock: an overflow every 200 us per CPU */
+#define PERF_SW_PERIOD_NS 1000000	/* software cpu-clock: an overflow every 1 ms per CPU */
 #define PERF_HW_PERIOD 1000000		/* PMU cycles between overflows */
 #define MAX_CPUS 64
 
@@ -226,7 +226,8 @@ static int probe_more(enum as_ctx_kind k, struct ctxop_bpf *s, char *why, size_t
 		struct bpf_link *l;
 
 		if (ns < 0) {
-			snprintf(why, len, "no /proc/thread-self/ns/net (%s)", strerror(errno));
+			snprintf(why, len, "no network namespaces (/proc/thread-self/ns/net: %s; a kernel without CONFIG_NET_NS)",
+				 strerror(errno));
 			return -1;
 		}
 		err = net_enter(s->progs.as_ctx_tc, &sock, &l, why, len);

@@ -67,6 +67,7 @@ static uint64_t mark;			/* the scratch page's word at AS_SCRATCH_MARK_OFF: only 
 static bool opt_no_alloc;		/* --scratch-no-alloc */
 static int opt_ctx;			/* --scratch-ctx: index in CTX_CHOICES */
 static bool opt_inject_rescratch;	/* --scratch-inject-rescratch */
+static bool opt_probe_ops;		/* --scratch-probe-ops */
 #define CTX_CHOICES "syscall,timer,irqoff,tc,perf"
 static const int ctx_kind[] = {-1, AS_CTX_TIMER, AS_CTX_LOCKED, AS_CTX_NET, AS_CTX_PERF};
 #define CLEAR_WAIT_MS 2000	/* a refused page's scratch PTE not cleared by then: reported */
@@ -154,6 +155,10 @@ static int scratch_setup(struct as_run *r)
 	if (!skel)
 		return -errno;
 	skel->rodata->as_ubase = (uint64_t)(uintptr_t)a->base;
+	/* --scratch-probe-ops's scheduler is no part of the scenario's */
+	bpf_map__set_autocreate(skel->maps.as_probe_ops, false);
+	bpf_program__set_autoload(skel->progs.as_probe_enqueue, false);
+	bpf_program__set_autoload(skel->progs.as_probe_dispatch, false);
 	err = bpf_map__reuse_fd(skel->maps.arena, a->map_fd);
 	if (!err)
 		err = scratch_bpf__load(skel);
@@ -326,6 +331,39 @@ static bool alloc_over_nosleep(struct as_worker *w, uint32_t p)
 	return rc >= 0;
 }
 
+/* --scratch-probe-ops: load (never attach) a scheduler whose ops.enqueue()
+ * and ops.dispatch() allocate and free an arena page; the verifier's
+ * verdict, in the note.  The run then ends. */
+static void probe_ops(struct as_run *r)
+{
+	static char log[1 << 20];
+	struct scratch_bpf *s = scratch_bpf__open();
+	char *line, *save = NULL, *last = NULL;
+	int err;
+
+	if (!s) {
+		as_note(r, "scratch: --scratch-probe-ops: opening the object failed (%s)", strerror(errno));
+		return;
+	}
+	bpf_map__set_autocreate(s->maps.as_scratch_ops, false);
+	bpf_program__set_autoload(s->progs.as_init_cids, false);
+	bpf_program__set_autoload(s->progs.as_scratch_rw, false);
+	bpf_program__set_log_buf(s->progs.as_probe_enqueue, log, sizeof(log));
+	bpf_program__set_log_level(s->progs.as_probe_enqueue, 1);
+	err = scratch_bpf__load(s);
+	if (err) {
+		for (line = strtok_r(log, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+			if (line[0] && strncmp(line, "processed ", 10) && strncmp(line, "verification time", 17))
+				last = line;
+		as_note(r, "sched_ext ops.enqueue/ops.dispatch: the verifier refused arena alloc/free there (%s: %s)",
+			strerror(-err), last ? last : "no log");
+	} else {
+		as_note(r, "sched_ext ops.enqueue/ops.dispatch: the verifier took bpf_arena_alloc_pages() and "
+			"bpf_arena_free_pages() there (loaded, not attached: no task was run by it)");
+	}
+	scratch_bpf__destroy(s);
+}
+
 static void scratch_lead(struct as_worker *w)
 {
 	struct as_run *r = as_run_of(w);
@@ -335,6 +373,11 @@ static void scratch_lead(struct as_worker *w)
 	if (!ncpu || ncpu > AS_SCRATCH_MAX_CPUS || as_alloc(w, AS_ANY_PGOFF, 1)) {
 		as_note(r, "scratch: no cpu->cid table (%u CPUs, at most %u; or no page for it)", ncpu,
 			AS_SCRATCH_MAX_CPUS);
+		as_stop(r);
+		goto out;
+	}
+	if (opt_probe_ops) {
+		probe_ops(r);
 		as_stop(r);
 		goto out;
 	}
@@ -390,6 +433,9 @@ static const struct as_optdef opts[] = {
 	 .ptr = &opt_ctx, .size = sizeof(opt_ctx),
 	 .help = "allocate over scratched pages from CTX: syscall (sleepable, the default), or the non-sleepable "
 		 "timer, irqoff, tc or perf context (finding 6's fix refuses those once)"},
+	AS_SOPT_FLAG("scratch-probe-ops", opt_probe_ops, 0,
+		     "only say whether the verifier takes arena allocations in sched_ext ops.enqueue/dispatch "
+		     "(loads such a scheduler, never attaches it), and stop"),
 	AS_SOPT_FLAG("scratch-inject-rescratch", opt_inject_rescratch, AS_OF_HIDDEN,
 		     "test: scratch a refused page again before the retry (the retry's refusal is reported)"),
 	{0},
