@@ -38,10 +38,10 @@ ctx() {
 	check "$name: and in its deferred frees ($n >= ${frees:-?})" [ "$n" -ge "${frees:-1}" ]
 	check "$name: no deferred free left undone" [ "$(json "$TMP/vm.json" "$q['counters']['deferred_late']")" = 0 ]
 	if [ "$name" = tc ]; then
-		check "tc: every op ran serving a softirq (${soft:-?} of ${all:-?})" [ "${all:-0}" -gt 10 ] && [ "$soft" = "$all" ]
+		check "tc: every op ran serving a softirq (${soft:-?} of ${all:-?})" [ "${all:-0}" -gt 10 -a "$soft" = "$all" ]
 	else
 		check "perf: every op ran in hardirq or NMI (${hard:-?} + ${nmi:-?} of ${all:-?})" \
-			[ "${all:-0}" -gt 10 ] && [ $(( ${hard:-0} + ${nmi:-0} )) = "$all" ]
+			[ "${all:-0}" -gt 10 -a $(( ${hard:-0} + ${nmi:-0} )) = "$all" ]
 		n=$(json "$TMP/vm.json" "$q.get('note', '')" | sed -n 's/.*; event: //p')
 		check "perf: the event is named ($n)" grep -qE "^(PMU cycles|cpu-clock)" <<<"$n"
 		echo "note: perf on 7.3.4 in the VM: $n; $hard ops in hardirq, $nmi in NMI"
