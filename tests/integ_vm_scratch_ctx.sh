@@ -40,7 +40,7 @@ vm() {	# vm WHAT KERNEL-OPTION... -- ARGS...
 
 vm "fixed, irqoff" --kernel "$img" -- -d 15 --scratch-ctx irqoff --scratch-inject-rescratch
 # leak: the debug kernel's memory cgroup stayed ~3 MiB up 2 s after some
-# runs of the context scenarios (3 of 9, never on Debian's kernels; not
+# runs of the context scenarios (3 of 11, never on Debian's kernels; not
 # explained: findings/results-06-ctx.txt); allowed here, and said
 outcome $rc "$TMP/vm.json" "accounting|leak" accounting
 grep -q "'leak'" <<<"$kinds" && echo "note: fixed, irqoff: the leak oracle fired (debug kernel; findings/results-06-ctx.txt)"
