@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * BPF side of the calling-context scenarios (stress/ctxop.c: timer, irqoff,
- * iter-vma, tc, perf, and scratch's non-sleepable allocations): the same
+ * iter-vma, tc, perf, sched-switch, and scratch's non-sleepable allocations): the same
  * arena ops as bpf/arena_stress.bpf.c, made from where real users make them
  * instead of from a syscall program:
  *
@@ -23,6 +23,9 @@
  *   as_ctx_perf    a perf_event program: the next overflow on any CPU runs the
  *                  request, in the hrtimer interrupt of a software cpu-clock
  *                  event (hardirq, interrupts off) or the NMI of a PMU's;
+ *   as_ctx_switch  a tp_btf/sched_switch program: the next context switch on any
+ *                  CPU runs the request, with the runqueue lock held and
+ *                  interrupts off;
  *   as_ctx_peek    reads the request's pages through the kernel mapping, from
  *                  the user thread (a deferred free's progress).
  *
@@ -282,6 +285,23 @@ SEC("perf_event")
 int as_ctx_perf(struct bpf_perf_event_data *ctx)
 {
 	struct as_ctx_req *q = slot_req(perf_slot);
+
+	asm volatile("" :: "r"(&arena));
+	if (claim(q))
+		run_req(q);
+	return 0;
+}
+
+/* ---- interrupts off, runqueue lock held: a tracing program on sched_switch ---- */
+
+__u32 switch_slot;	/* the request the next context switch on any CPU runs */
+
+/* __schedule() calls trace_sched_switch() with the runqueue lock held and
+ * interrupts off, the context of a sched_ext ops.enqueue()/dispatch() too */
+SEC("tp_btf/sched_switch")
+int BPF_PROG(as_ctx_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	struct as_ctx_req *q = slot_req(switch_slot);
 
 	asm volatile("" :: "r"(&arena));
 	if (claim(q))

@@ -89,6 +89,7 @@ static const char *const where[] = {
 	[AS_CTX_ITER] = "an iter.s/task_vma program",
 	[AS_CTX_NET] = "a tc ingress program",
 	[AS_CTX_PERF] = "a perf_event program",
+	[AS_CTX_SWITCH] = "a sched_switch tracing program",
 };
 
 const char *as_ctx_where(enum as_ctx_kind k)
@@ -110,6 +111,7 @@ static struct bpf_program *kind_prog(struct ctxop_bpf *s, enum as_ctx_kind k)
 	case AS_CTX_ITER: return s->progs.as_ctx_iter;
 	case AS_CTX_NET: return s->progs.as_ctx_tc;
 	case AS_CTX_PERF: return s->progs.as_ctx_perf;
+	case AS_CTX_SWITCH: return s->progs.as_ctx_switch;
 	}
 	return NULL;
 }
@@ -130,6 +132,7 @@ static int open_load(enum as_ctx_kind k, bool fw, int map_fd, uint64_t ubase, ch
 	bpf_program__set_autoload(s->progs.as_ctx_iter, k == AS_CTX_ITER);
 	bpf_program__set_autoload(s->progs.as_ctx_tc, k == AS_CTX_NET);
 	bpf_program__set_autoload(s->progs.as_ctx_perf, k == AS_CTX_PERF);
+	bpf_program__set_autoload(s->progs.as_ctx_switch, k == AS_CTX_SWITCH);
 	s->rodata->net_port = htons(NET_PORT);
 	bpf_program__set_autoload(s->progs.as_ctx_fw_in, fw);
 	bpf_program__set_autoload(s->progs.as_ctx_fw_out, fw);
@@ -436,6 +439,8 @@ static int run_op(struct as_ctx_req *q, uint32_t slot)
 
 	if (kind == AS_CTX_PERF)
 		__atomic_store_n(&skel->bss->perf_slot, slot, __ATOMIC_RELEASE);
+	if (kind == AS_CTX_SWITCH)
+		__atomic_store_n(&skel->bss->switch_slot, slot, __ATOMIC_RELEASE);
 	__atomic_store_n(&q->seq, seq, __ATOMIC_RELEASE);
 	switch (kind) {
 	case AS_CTX_ITER:
@@ -445,7 +450,8 @@ static int run_op(struct as_ctx_req *q, uint32_t slot)
 		err = run_net(slot);
 		break;
 	case AS_CTX_PERF:
-		err = 0;	/* the next overflow on any CPU takes it */
+	case AS_CTX_SWITCH:
+		err = 0;	/* the next overflow, or context switch, on any CPU takes it */
 		break;
 	default:
 		err = run_prog(bpf_program__fd(kind_prog(skel, kind)), slot);

@@ -12,6 +12,7 @@ enum as_ctx_kind {
 	AS_CTX_ITER,	/* an iter.s/task_vma program: sleepable, mmap_lock read-held */
 	AS_CTX_NET,	/* tc ingress on loopback, own netns: NET_RX softirq */
 	AS_CTX_PERF,	/* a perf_event overflow: hardirq (software cpu-clock) or NMI (PMU) */
+	AS_CTX_SWITCH,	/* tp_btf/sched_switch: runqueue lock held, interrupts off */
 };
 
 /* The kernel's BTF has the non-sleepable arena kfuncs and the deferred free

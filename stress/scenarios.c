@@ -22,7 +22,8 @@
 	X(iter_vma)          \
 	X(irqoff)            \
 	X(tc)                \
-	X(perf)
+	X(perf)              \
+	X(sched_switch)
 
 #define DECLARE(n) extern const struct as_scenario as_sc_##n;
 #define ENTRY(n) &as_sc_##n,

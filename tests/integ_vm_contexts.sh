@@ -1,25 +1,28 @@
 #!/bin/bash
 # tc (arena ops from a tc ingress program on the loopback of the scenario's
-# own network namespace, in the NET_RX softirq) and perf (from a perf_event
+# own network namespace, in the NET_RX softirq), perf (from a perf_event
 # program at sampling overflows: a PMU's NMI, or the software cpu-clock's
-# hrtimer interrupt where there is no PMU, as under TCG) on Debian's 7.3.4
-# cloud kernel in the VM, one boot for both, and their skips on 6.12:
+# hrtimer interrupt where there is no PMU, as under TCG) and sched-switch
+# (from a tp_btf/sched_switch program: runqueue lock held, interrupts off)
+# on Debian's 7.3.4 cloud kernel in the VM, one boot for all, and their
+# skips on 6.12:
 #   - real work from each program, counted in the JSON's non-sleepable
 #     allocations and deferred frees; every op where the context says
 #     (preempt_count read in the program: tc serving a softirq, perf in
-#     hardirq or NMI, 7.3.4's layout with the hardirq count at bits 24-27);
+#     hardirq or NMI, 7.3.4's layout with the hardirq count at bits 24-27;
+#     sched-switch in none of them: preemption and interrupts off only);
 #     only divergence kinds of the known findings but the injected ones;
-#   - --inject dirty-alloc and --{tc,perf}-inject-stale: the zero-on-alloc
+#   - --inject dirty-alloc and --{tc,perf,sched-switch}-inject-stale: the zero-on-alloc
 #     check made in each program and the after-free check report their
 #     injections, marked;
-#   - 6.12: both skipped with the verifier's refusal (sleepable-only kfuncs).
+#   - 6.12: all skipped with the verifier's refusal (sleepable-only kfuncs).
 . "$(dirname "$0")/lib.sh"
 needs_vm
 pkg=${AS_VM73_KERNEL_PKG:-'linux-image-7.3.*-cloud-amd64'}
 vm() {	# vm KERNEL-PKG ARGS...
 	local k=$1; shift
 	bash tests/vm/run.sh --kernel-pkg "$k" --timeout 400 --json-out "$TMP/vm.json" \
-		--console-out "$TMP/console" -- -s tc,perf "$@" >"$TMP/out" 2>&1
+		--console-out "$TMP/console" -- -s tc,perf,sched-switch --unsafe "$@" >"$TMP/out" 2>&1
 	rc=$?
 }
 # ctx NAME WHERE: scenario NAME's checks; WHERE is how its note and reports
@@ -39,6 +42,8 @@ ctx() {
 	check "$name: no deferred free left undone" [ "$(json "$TMP/vm.json" "$q['counters']['deferred_late']")" = 0 ]
 	if [ "$name" = tc ]; then
 		check "tc: every op ran serving a softirq (${soft:-?} of ${all:-?})" [ "${all:-0}" -gt 10 -a "$soft" = "$all" ]
+	elif [ "$name" = sched-switch ]; then
+		check "sched-switch: every op ran outside interrupts (${task:-?} of ${all:-?})" [ "${all:-0}" -gt 10 -a "$task" = "$all" ]
 	else
 		check "perf: every op ran in hardirq or NMI (${hard:-?} + ${nmi:-?} of ${all:-?})" \
 			[ "${all:-0}" -gt 10 -a $(( ${hard:-0} + ${nmi:-0} )) = "$all" ]
@@ -55,14 +60,15 @@ ctx() {
 	splats_ok "$kinds" "$TMP/vm.json"
 }
 
-vm "$pkg" -d 16 --inject dirty-alloc --tc-inject-stale --perf-inject-stale
-vm_result $rc "tc and perf on 7.3.4"
+vm "$pkg" -d 24 --inject dirty-alloc --tc-inject-stale --perf-inject-stale --sched-switch-inject-stale
+vm_result $rc "tc, perf and sched-switch on 7.3.4"
 ctx tc "a tc ingress program"
 ctx perf "a perf_event program"
+ctx sched-switch "a sched_switch tracing program"
 
 vm 'linux-image-6.12.*-cloud-amd64' -d 2
 check "6.12: nothing ran (exit 4, got $rc)" [ "$rc" -eq 4 ]
-for s in "tc:a tc ingress program" "perf:a perf_event program"; do
+for s in "tc:a tc ingress program" "perf:a perf_event program" "sched-switch:a sched_switch tracing program"; do
 	why=$(json "$TMP/vm.json" "[s for s in d['scenarios'] if s['name'] == '${s%%:*}'][0]['reason']")
 	check "6.12: ${s%%:*} skipped with the verifier's words ($why)" grep -q "verifier refused arena kfunc calls from ${s#*:}" <<<"$why"
 done
