@@ -46,4 +46,19 @@ extern bool as_ctx_inject_stale;
 /* run where the kfuncs are sleepable-only but the verifier accepts them in
  * the context anyway (6.12: sleepable code in softirq; VM only) */
 extern bool as_ctx_sleepable;
+/* The probe and setup of a scenario whose lead runs context k's ops
+ * (PFX_probe, PFX_setup), and its --NAME-inject-stale option. */
+#define AS_CTX_SCENARIO_FNS(pfx, k)							\
+	static int pfx##_probe(const struct as_opts *o, char *why, size_t len)		\
+	{										\
+		(void)o;								\
+		return as_ctx_probe(k, why, len);					\
+	}										\
+	static int pfx##_setup(struct as_run *r)					\
+	{										\
+		return as_ctx_setup(r, k);						\
+	}
+#define AS_CTX_INJECT_STALE_OPT(name)							\
+	AS_SOPT_FLAG(name "-inject-stale", as_ctx_inject_stale, AS_OF_HIDDEN,		\
+		     "test: the first free from the program is not made (a user PTE on a freed page, emulated)")
 #endif

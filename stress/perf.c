@@ -20,20 +20,10 @@
  */
 #include "ctxop.h"
 
-static int perf_probe(const struct as_opts *o, char *why, size_t len)
-{
-	(void)o;
-	return as_ctx_probe(AS_CTX_PERF, why, len);
-}
-
-static int perf_setup(struct as_run *r)
-{
-	return as_ctx_setup(r, AS_CTX_PERF);
-}
+AS_CTX_SCENARIO_FNS(perf, AS_CTX_PERF)
 
 static const struct as_optdef opts[] = {
-	AS_SOPT_FLAG("perf-inject-stale", as_ctx_inject_stale, AS_OF_HIDDEN,
-		     "test: the first free from the program is not made (a user PTE on a freed page, emulated)"),
+	AS_CTX_INJECT_STALE_OPT("perf"),
 	{0},
 };
 

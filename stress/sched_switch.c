@@ -19,20 +19,10 @@
  */
 #include "ctxop.h"
 
-static int sw_probe(const struct as_opts *o, char *why, size_t len)
-{
-	(void)o;
-	return as_ctx_probe(AS_CTX_SWITCH, why, len);
-}
-
-static int sw_setup(struct as_run *r)
-{
-	return as_ctx_setup(r, AS_CTX_SWITCH);
-}
+AS_CTX_SCENARIO_FNS(sw, AS_CTX_SWITCH)
 
 static const struct as_optdef opts[] = {
-	AS_SOPT_FLAG("sched-switch-inject-stale", as_ctx_inject_stale, AS_OF_HIDDEN,
-		     "test: the first free from the program is not made (a user PTE on a freed page, emulated)"),
+	AS_CTX_INJECT_STALE_OPT("sched-switch"),
 	{0},
 };
 

@@ -24,20 +24,10 @@
  */
 #include "ctxop.h"
 
-static int tc_probe(const struct as_opts *o, char *why, size_t len)
-{
-	(void)o;
-	return as_ctx_probe(AS_CTX_NET, why, len);
-}
-
-static int tc_setup(struct as_run *r)
-{
-	return as_ctx_setup(r, AS_CTX_NET);
-}
+AS_CTX_SCENARIO_FNS(tc, AS_CTX_NET)
 
 static const struct as_optdef opts[] = {
-	AS_SOPT_FLAG("tc-inject-stale", as_ctx_inject_stale, AS_OF_HIDDEN,
-		     "test: the first free from the program is not made (a user PTE on a freed page, emulated)"),
+	AS_CTX_INJECT_STALE_OPT("tc"),
 	{0},
 };
 
