@@ -17,67 +17,15 @@
 #define BPF_NO_KFUNC_PROTOTYPES
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
-#include "arena_stress.h"
+#include "arena_bpf.h"
 
-#define __arena __attribute__((address_space(1)))
-#define NUMA_NO_NODE (-1)
-
-void __arena *bpf_arena_alloc_pages(void *map, void __arena *addr, __u32 page_cnt,
-				    int node_id, __u64 flags) __ksym __weak;
-void bpf_arena_free_pages(void *map, void __arena *ptr, __u32 page_cnt) __ksym __weak;
-extern int bpf_iter_num_new(struct bpf_iter_num *it, int start, int end) __ksym __weak;
-extern int *bpf_iter_num_next(struct bpf_iter_num *it) __ksym __weak;
-extern void bpf_iter_num_destroy(struct bpf_iter_num *it) __ksym __weak;
 extern void bpf_rcu_read_lock(void) __ksym __weak;
 extern void bpf_rcu_read_unlock(void) __ksym __weak;
 int bpf_arena_reserve_pages(void *map, void __arena *addr, __u32 page_cnt) __ksym __weak;
 
-/* max_entries and map_flags (BPF_F_SEGV_ON_FAULT) are set by user space
- * before load, from --pages and the scenario. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARENA);
-	__uint(map_flags, BPF_F_MMAPABLE);
-	__uint(max_entries, 64);
-	__ulong(map_extra, AS_ARENA_BASE);
-} arena SEC(".maps");
-
+/* max_entries and map_flags (BPF_F_SEGV_ON_FAULT) of the arena (arena_bpf.h)
+ * are set by user space before load, from --pages and the scenario. */
 struct as_sweep sweep;
-
-/* the user base of the arena (its map_extra), set before load (--arena-base) */
-const volatile __u64 as_ubase = AS_ARENA_BASE;
-
-static __always_inline __u64 uaddr(__u32 pgoff)
-{
-	return as_ubase + (__u64)pgoff * AS_PAGE_SIZE;
-}
-
-static __always_inline volatile __u64 __arena *word(__u32 pgoff, __u32 off)
-{
-	return (volatile __u64 __arena *)(uaddr(pgoff) + off);
-}
-
-/* Zero-on-alloc oracle: the oracle half of every fresh page must be zero. */
-static __always_inline void check_fresh(struct as_op *op, __u32 pgoff, __u32 cnt)
-{
-	int i, w;
-
-	bpf_for(i, 0, cnt) {
-		if (i >= AS_MAX_ALLOC_CNT)
-			break;
-		bpf_for(w, 0, AS_ORACLE_BYTES / 8) {
-			__u64 v = *word(pgoff + i, w * 8);
-
-			if (!v)
-				continue;
-			if (!op->dirty_words) {
-				op->dirty_pgoff = pgoff + i;
-				op->dirty_off = w * 8;
-				op->dirty_val = v;
-			}
-			op->dirty_words++;
-		}
-	}
-}
 
 static __always_inline int do_alloc(struct as_op *op, bool nosleep)
 {
@@ -98,12 +46,12 @@ static __always_inline int do_alloc(struct as_op *op, bool nosleep)
 	}
 	if (!got)
 		return -12;
-	/* the kernel relates addresses by their low 32 bits (compute_pgoff()) */
-	pgoff = ((__u32)(__u64)got - (__u32)as_ubase) / AS_PAGE_SIZE;
+	pgoff = pgoff_of(got);
 	op->pgoff = pgoff;
 	if (op->inject & AS_INJ_DIRTY_ALLOC)
 		*word(pgoff, AS_ORACLE_BYTES - 8) = 0xbad;
-	check_fresh(op, pgoff, cnt);
+	as_check_fresh(pgoff, cnt, AS_MAX_ALLOC_CNT, &op->dirty_words, &op->dirty_pgoff, &op->dirty_off,
+		       &op->dirty_val);
 	bpf_for(i, 0, cnt) {
 		if (i >= AS_MAX_ALLOC_CNT)
 			break;

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * BPF side of the calling-context scenarios (stress/ctxop.c, stress/timer.c,
- * stress/irqoff.c): the same arena ops as bpf/arena_stress.bpf.c, made from
- * where real users make them instead of from a syscall program:
+ * BPF side of the calling-context scenarios (stress/ctxop.c: timer, irqoff,
+ * iter-vma, tc, perf, sched-switch, and scratch's non-sleepable allocations): the same
+ * arena ops as bpf/arena_stress.bpf.c, made from where real users make them
+ * instead of from a syscall program:
  *
  *   as_ctx_timer   arms the slot's bpf_timer for now; its callback runs the
  *                  request in the hrtimer softirq (HRTIMER_MODE_REL_SOFT), an
@@ -15,6 +16,16 @@
  *                  off (the arena kfuncs are KF_SPINLOCK_SAFE for this);
  *   as_ctx_iter    an iter.s/task_vma program: runs the request at the arena's
  *                  VMA with the task's mmap_lock read-held (sleepable kfuncs);
+ *   as_ctx_tc      tc ingress (tcx) on the loopback of the scenario's own
+ *                  network namespace: a UDP datagram the lead sends itself
+ *                  carries the slot, and the NET_RX softirq runs the request
+ *                  (non-sleepable kfuncs, as XDP and tc users call them);
+ *   as_ctx_perf    a perf_event program: the next overflow on any CPU runs the
+ *                  request, in the hrtimer interrupt of a software cpu-clock
+ *                  event (hardirq, interrupts off) or the NMI of a PMU's;
+ *   as_ctx_switch  a tp_btf/sched_switch program: the next context switch on any
+ *                  CPU runs the request, with the runqueue lock held and
+ *                  interrupts off;
  *   as_ctx_peek    reads the request's pages through the kernel mapping, from
  *                  the user thread (a deferred free's progress).
  *
@@ -28,28 +39,14 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
-#include "arena_stress.h"
+#include <bpf/bpf_endian.h>
+#include "arena_bpf.h"
 #include "ctxop_req.h"
 
-#define __arena __attribute__((address_space(1)))
-#define NUMA_NO_NODE (-1)
 #define AS_CLOCK_MONOTONIC 1
 
-void __arena *bpf_arena_alloc_pages(void *map, void __arena *addr, __u32 page_cnt,
-				    int node_id, __u64 flags) __ksym __weak;
-void bpf_arena_free_pages(void *map, void __arena *ptr, __u32 page_cnt) __ksym __weak;
-extern int bpf_iter_num_new(struct bpf_iter_num *it, int start, int end) __ksym __weak;
-extern int *bpf_iter_num_next(struct bpf_iter_num *it) __ksym __weak;
-extern void bpf_iter_num_destroy(struct bpf_iter_num *it) __ksym __weak;
 /* as bpf_experimental.h reads it: x86's per-CPU preempt count (6.15+) */
 extern const int __preempt_count __ksym __weak;
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARENA);
-	__uint(map_flags, BPF_F_MMAPABLE);
-	__uint(max_entries, 64);
-	__ulong(map_extra, AS_ARENA_BASE);
-} arena SEC(".maps");
 
 struct as_ctx_timer_elem {
 	struct bpf_timer t;
@@ -73,7 +70,6 @@ struct {
 	__type(value, struct as_ctx_lock_elem);
 } locks SEC(".maps");
 
-const volatile __u64 as_ubase = AS_ARENA_BASE;	/* the engine's --arena-base */
 struct as_ctx_req req[AS_CTX_SLOTS];
 struct as_ctx_worker fw;
 
@@ -82,16 +78,6 @@ struct as_ctx_arm {
 	__u32 slot;
 	__s32 ret;
 };
-
-static __always_inline __u64 uaddr(__u32 pgoff)
-{
-	return as_ubase + (__u64)pgoff * AS_PAGE_SIZE;
-}
-
-static __always_inline volatile __u64 __arena *word(__u32 pgoff, __u32 off)
-{
-	return (volatile __u64 __arena *)(uaddr(pgoff) + off);
-}
 
 static __always_inline struct as_ctx_req *slot_req(__u32 slot)
 {
@@ -107,32 +93,21 @@ static __always_inline void __arena *want(struct as_ctx_req *q)
 static __always_inline void post_alloc(struct as_ctx_req *q, void __arena *got)
 {
 	__u32 pgoff, cnt = q->cnt;
-	int i, w;
+	int i;
 
 	q->dirty_words = 0;
 	if (!got) {
 		q->ret = -12;
 		return;
 	}
-	pgoff = ((__u32)(__u64)got - (__u32)as_ubase) / AS_PAGE_SIZE;
+	pgoff = pgoff_of(got);
 	q->pgoff = pgoff;
 	if (q->inject & AS_INJ_DIRTY_ALLOC)
 		*word(pgoff, AS_ORACLE_BYTES - 8) = 0xbad;
+	as_check_fresh(pgoff, cnt, AS_CTX_MAX_CNT, &q->dirty_words, &q->dirty_pgoff, &q->dirty_off, &q->dirty_val);
 	bpf_for(i, 0, cnt) {
 		if (i >= AS_CTX_MAX_CNT)
 			break;
-		bpf_for(w, 0, AS_ORACLE_BYTES / 8) {
-			__u64 v = *word(pgoff + i, w * 8);
-
-			if (!v)
-				continue;
-			if (!q->dirty_words) {
-				q->dirty_pgoff = pgoff + i;
-				q->dirty_off = w * 8;
-				q->dirty_val = v;
-			}
-			q->dirty_words++;
-		}
 		*word(pgoff + i, AS_OFF_TOKEN) = AS_TOKEN(q->gen, pgoff + i);
 	}
 	q->ret = 0;
@@ -260,6 +235,77 @@ int as_ctx_iter(struct bpf_iter__task_vma *ctx)
 	if (!vma || vma->vm_start != as_ubase || q->done == q->seq)
 		return 0;
 	run_req(q);
+	return 0;
+}
+
+/* ---- contexts that may run a request twice at once: claim it first ---- */
+
+/* true for the one caller that takes request q (its seq) */
+static __always_inline bool claim(struct as_ctx_req *q)
+{
+	__u64 seq = q->seq, old = q->claim;
+
+	if (q->done == seq || old == seq)
+		return false;
+	return __sync_val_compare_and_swap(&q->claim, old, seq) == old;
+}
+
+/* ---- softirq from networking: tc ingress on the loopback ---- */
+
+const volatile __u16 net_port;	/* UDP destination port of the requests, network order */
+
+/* A UDP datagram the lead sends to itself in the scenario's own network
+ * namespace: loopback_xmit() queues it on the backlog and the NET_RX softirq
+ * (on the sender's local_bh_enable(), or ksoftirqd) runs tc ingress here. */
+SEC("tcx/ingress")
+int as_ctx_tc(struct __sk_buff *skb)
+{
+	struct as_ctx_net_msg m;
+	__u8 ip[20];
+	__u32 ihl;
+
+	asm volatile("" :: "r"(&arena));
+	if (skb->protocol != bpf_htons(0x0800) || bpf_skb_load_bytes(skb, AS_ETH_HLEN, ip, sizeof(ip)) ||
+	    ip[9] != 17)	/* IPPROTO_UDP */
+		return AS_TC_ACT_OK;
+	ihl = (ip[0] & 0xf) * 4;
+	if (bpf_skb_load_bytes(skb, AS_ETH_HLEN + ihl, &m, sizeof(m)) || m.dport != net_port ||
+	    m.magic != AS_CTX_NET_MAGIC)
+		return AS_TC_ACT_OK;
+	if (claim(slot_req(m.slot)))
+		run_req(slot_req(m.slot));
+	return AS_TC_ACT_SHOT;	/* ours: nobody receives it */
+}
+
+/* ---- interrupts off: a perf_event overflow (hardirq; NMI for a PMU's) ---- */
+
+__u32 perf_slot;	/* the request the next overflow on any CPU runs */
+
+SEC("perf_event")
+int as_ctx_perf(struct bpf_perf_event_data *ctx)
+{
+	struct as_ctx_req *q = slot_req(perf_slot);
+
+	asm volatile("" :: "r"(&arena));
+	if (claim(q))
+		run_req(q);
+	return 0;
+}
+
+/* ---- interrupts off, runqueue lock held: a tracing program on sched_switch ---- */
+
+__u32 switch_slot;	/* the request the next context switch on any CPU runs */
+
+/* __schedule() calls trace_sched_switch() with the runqueue lock held and
+ * interrupts off, the context of a sched_ext ops.enqueue()/dispatch() too */
+SEC("tp_btf/sched_switch")
+int BPF_PROG(as_ctx_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	struct as_ctx_req *q = slot_req(switch_slot);
+
+	asm volatile("" :: "r"(&arena));
+	if (claim(q))
+		run_req(q);
 	return 0;
 }
 

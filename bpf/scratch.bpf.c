@@ -31,29 +31,15 @@
 #undef sched_ext_ops_cid
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
-#include "arena_stress.h"
+#include "arena_bpf.h"
 #include "scratch.h"
 
-#define __arena __attribute__((address_space(1)))
 #define AS_SCX_OPS_SWITCH_PARTIAL (1ULL << 3)	/* enum scx_ops_flags */
 
 void scx_bpf_cid_override(const __s32 __arena *cpu_to_cid, __u32 cpu_to_cid_cnt,
 			  const __s32 __arena *shard_start, __u32 shard_start_cnt) __ksym __weak;
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARENA);
-	__uint(map_flags, BPF_F_MMAPABLE);
-	__uint(max_entries, 64);
-	__ulong(map_extra, AS_ARENA_BASE);
-} arena SEC(".maps");
-
-const volatile __u64 as_ubase = AS_ARENA_BASE;	/* the engine's --arena-base */
 struct as_scratch_trigger trig;			/* set by user space before each attach */
-
-static __always_inline __u64 uaddr(__u32 pgoff, __u32 off)
-{
-	return as_ubase + (__u64)pgoff * AS_PAGE_SIZE + off;
-}
 
 SEC("struct_ops.s/as_init_cids")
 int BPF_PROG(as_init_cids)
@@ -63,17 +49,51 @@ int BPF_PROG(as_init_cids)
 	trig.runs++;
 	if (!trig.nr_cpu_ids || trig.nr_cpu_ids > AS_SCRATCH_MAX_CPUS)
 		return 0;
-	scx_bpf_cid_override((const __s32 __arena *)uaddr(trig.ident_pgoff, AS_SCRATCH_IDENT_OFF), trig.nr_cpu_ids,
-			     (const __s32 __arena *)uaddr(trig.target_pgoff, AS_SCRATCH_SHARD_OFF), 1);
+	scx_bpf_cid_override((const __s32 __arena *)(uaddr(trig.ident_pgoff) + AS_SCRATCH_IDENT_OFF), trig.nr_cpu_ids,
+			     (const __s32 __arena *)(uaddr(trig.target_pgoff) + AS_SCRATCH_SHARD_OFF), 1);
 	trig.called++;
 	return 0;
 }
 
 /* the member names and types are the kernel's; libbpf matches them by name */
 struct sched_ext_ops_cid {
+	void (*enqueue)(struct task_struct *p, __u64 enq_flags);
+	void (*dispatch)(__s32 cid, struct task_struct *prev);
 	__s32 (*init_cids)(void);
 	__u64 flags;
 	char name[128];
+};
+
+/* --scratch-probe-ops: whether the verifier takes arena allocations and
+ * frees in ops.enqueue() and ops.dispatch() (non-sleepable, called with the
+ * runqueue lock held).  Only loaded, never attached, and not part of the
+ * scenario's own object (user space turns these off). */
+static __always_inline void alloc_free_one(void)
+{
+	void __arena *pg = bpf_arena_alloc_pages(&arena, NULL, 1, NUMA_NO_NODE, 0);
+
+	if (pg)
+		bpf_arena_free_pages(&arena, pg, 1);
+}
+
+SEC("struct_ops/as_probe_enqueue")
+void BPF_PROG(as_probe_enqueue, struct task_struct *p, __u64 enq_flags)
+{
+	alloc_free_one();
+}
+
+SEC("struct_ops/as_probe_dispatch")
+void BPF_PROG(as_probe_dispatch, __s32 cid, struct task_struct *prev)
+{
+	alloc_free_one();
+}
+
+SEC(".struct_ops.link")
+struct sched_ext_ops_cid as_probe_ops = {
+	.enqueue = (void *)as_probe_enqueue,
+	.dispatch = (void *)as_probe_dispatch,
+	.flags = AS_SCX_OPS_SWITCH_PARTIAL,
+	.name = "arena_stress_probe",
 };
 
 SEC(".struct_ops.link")
@@ -86,7 +106,7 @@ struct sched_ext_ops_cid as_scratch_ops = {
 SEC("syscall")
 int as_scratch_rw(struct as_scratch_rw *op)
 {
-	volatile __u64 __arena *p = (volatile __u64 __arena *)uaddr(op->pgoff, op->off & (AS_PAGE_SIZE - 8));
+	volatile __u64 __arena *p = word(op->pgoff, op->off & (AS_PAGE_SIZE - 8));
 
 	asm volatile("" :: "r"(&arena));	/* arena accesses need the program's arena */
 	op->old = *p;

@@ -21,7 +21,10 @@
 	X(timer)             \
 	X(iter_vma)          \
 	X(irqoff)            \
-	X(nomem)
+	X(nomem)             \
+	X(tc)                \
+	X(perf)              \
+	X(sched_switch)
 
 #define DECLARE(n) extern const struct as_scenario as_sc_##n;
 #define ENTRY(n) &as_sc_##n,

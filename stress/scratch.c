@@ -29,6 +29,22 @@
  *   - windows are released by freeing them: a free over a scratched
  *     address must not give the scratch page back to the allocator (else the
  *     next window check sees the marker gone).
+ * Finding 6's candidate fix (findings/fix/0005) decides by the caller: a
+ * sleepable allocation over a scratched page replaces the scratch PTE and
+ * flushes it (the default here: the engine's syscall programs are
+ * sleepable); a non-sleepable one is refused and hands the page to the
+ * deferred free, whose worker clears and flushes the scratch PTE, after
+ * which an allocation there succeeds.  --scratch-ctx CTX allocates over the
+ * scratched pages from a non-sleepable context instead (stress/ctxop.c:
+ * the bpf_timer callback, the bpf_spin_lock region, tc ingress, a perf
+ * overflow), with that context's own oracles on what it got.  When the
+ * kernel refuses (counter scratch_refused), the scenario waits until BPF no
+ * longer reads the scratch page there and the free worker's runs are over,
+ * and allocates again from the same context: that must succeed (counter
+ * scratch_retry_alloc).  A scratch PTE that stays, or a second refusal at a
+ * page the table calls free, is reported (accounting: the range is lost to
+ * every allocation).  The kernel as shipped allocates at once (no refusal),
+ * and the context's zero-on-alloc and token checks see finding 6.
  * Loading a scheduler is intrusive and the path is new: opt-in (--unsafe).
  */
 #include <errno.h>
@@ -39,7 +55,7 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
-#include "scenario.h"
+#include "ctxop.h"
 #include "scratch.h"
 #include "scratch.skel.h"
 
@@ -49,6 +65,12 @@
 static struct scratch_bpf *skel;	/* loaded in setup, destroyed by the lead */
 static uint64_t mark;			/* the scratch page's word at AS_SCRATCH_MARK_OFF: only we write it */
 static bool opt_no_alloc;		/* --scratch-no-alloc */
+static int opt_ctx;			/* --scratch-ctx: index in CTX_CHOICES */
+static bool opt_inject_rescratch;	/* --scratch-inject-rescratch */
+static bool opt_probe_ops;		/* --scratch-probe-ops */
+#define CTX_CHOICES "syscall,timer,irqoff,tc,perf"
+static const int ctx_kind[] = {-1, AS_CTX_TIMER, AS_CTX_LOCKED, AS_CTX_NET, AS_CTX_PERF};
+#define CLEAR_WAIT_MS 2000	/* a refused page's scratch PTE not cleared by then: reported */
 
 static int read_line(const char *path, char *buf, size_t len)
 {
@@ -106,6 +128,8 @@ static int scratch_probe(const struct as_opts *o, char *why, size_t len)
 			 state);
 		return -1;
 	}
+	if (ctx_kind[opt_ctx] >= 0 && as_ctx_probe((enum as_ctx_kind)ctx_kind[opt_ctx], why, len))
+		return -1;	/* --scratch-ctx: its context's own reason */
 	return 0;
 }
 
@@ -131,6 +155,10 @@ static int scratch_setup(struct as_run *r)
 	if (!skel)
 		return -errno;
 	skel->rodata->as_ubase = (uint64_t)(uintptr_t)a->base;
+	/* --scratch-probe-ops's scheduler is no part of the scenario's */
+	bpf_map__set_autocreate(skel->maps.as_probe_ops, false);
+	bpf_program__set_autoload(skel->progs.as_probe_enqueue, false);
+	bpf_program__set_autoload(skel->progs.as_probe_dispatch, false);
 	err = bpf_map__reuse_fd(skel->maps.arena, a->map_fd);
 	if (!err)
 		err = scratch_bpf__load(skel);
@@ -142,6 +170,14 @@ static int scratch_setup(struct as_run *r)
 	}
 	skel->bss->trig.nr_cpu_ids = nr_cpu_ids();
 	mark = 0;
+	if (ctx_kind[opt_ctx] >= 0) {
+		err = as_ctx_setup(r, (enum as_ctx_kind)ctx_kind[opt_ctx]);
+		if (err) {
+			scratch_bpf__destroy(skel);
+			skel = NULL;
+			return err;
+		}
+	}
 	return 0;
 }
 
@@ -232,6 +268,102 @@ static void window(struct as_worker *w, uint32_t p)
 		rw(p, true, mark ^ 1, &op);	/* test: a write the next check does not expect */
 }
 
+/* BPF reads the scratch marker at page p (the scratch PTE is there). */
+static bool scratched(uint32_t p)
+{
+	struct as_scratch_rw op;
+
+	return !rw(p, false, 0, &op) && op.now == mark && mark;
+}
+
+/* An allocation at scratched page p from the non-sleepable context (the
+ * cycle applies the context's oracles to what it gets); false: stop. */
+static bool alloc_over_nosleep(struct as_worker *w, uint32_t p)
+{
+	struct as_run *r = as_run_of(w);
+	bool rescratched = false;
+	uint64_t end;
+	uint32_t got;
+	int rc = as_ctx_cycle(w, p, 1, &got);
+
+	if (rc <= 0) {	/* allocated over it at once (as shipped), or stop */
+		if (!rc)
+			as_count(w, C_SCRATCH_ALLOC, 1);
+		return rc == 0;
+	}
+	if (as_page_allocated(r, p))
+		return true;	/* not the scratch PTE's doing: the churn took it */
+	as_count(w, C_SCRATCH_REFUSED, 1);
+	/* 0005: the refused page goes through the deferred free, whose worker
+	 * clears the scratch PTE (BPF then reads 0 there) and gives it back */
+	for (end = as_now_ns() + CLEAR_WAIT_MS * 1000000ULL; scratched(p);) {
+		if (as_now_ns() > end) {
+			as_report_v(r, V_ACCOUNTING, p, "a refused scratched page was never handed to the free worker: "
+				    "best fit keeps choosing it and failing (finding 6's earlier candidate fix)",
+				    "a non-sleepable allocation at page %u (scratched) from %s was refused, and BPF "
+				    "still reads the scratch page there %d ms later", p, as_ctx_where((enum as_ctx_kind)
+				    ctx_kind[opt_ctx]), CLEAR_WAIT_MS);
+			return true;
+		}
+		as_nap(w);
+	}
+	if (as_ctx_wait_free_worker()) {
+		as_note(r, "scratch: the free worker's run was not over within 2 s: stopped");
+		return false;
+	}
+	if (opt_inject_rescratch) {	/* test: the scratch PTE back before the retry */
+		opt_inject_rescratch = false;
+		if (trigger(p) || !scratched(p))
+			as_note(r, "scratch: --scratch-inject-rescratch could not scratch page %u again", p);
+		else
+			rescratched = true;
+	}
+	rc = as_ctx_cycle(w, p, 1, &got);
+	if (rc == 0)
+		as_count(w, C_SCRATCH_RETRY, 1);
+	else if (rc == 1 && !as_page_allocated(r, p))
+		as_report_v(r, V_ACCOUNTING, p, "the refusal of an allocation at a scratched page is not transient: "
+			    "the range is lost to every allocation",
+			    "a non-sleepable allocation at page %u from %s was refused again after the free worker "
+			    "cleared the scratch PTE there and finished; the table has the page free%s", p,
+			    as_ctx_where((enum as_ctx_kind)ctx_kind[opt_ctx]),
+			    rescratched ? " [injected: scratched again before the retry]" : "");
+	return rc >= 0;
+}
+
+/* --scratch-probe-ops: load (never attach) a scheduler whose ops.enqueue()
+ * and ops.dispatch() allocate and free an arena page; the verifier's
+ * verdict, in the note.  The run then ends. */
+static void probe_ops(struct as_run *r)
+{
+	static char log[1 << 20];
+	struct scratch_bpf *s = scratch_bpf__open();
+	char *line, *save = NULL, *last = NULL;
+	int err;
+
+	if (!s) {
+		as_note(r, "scratch: --scratch-probe-ops: opening the object failed (%s)", strerror(errno));
+		return;
+	}
+	bpf_map__set_autocreate(s->maps.as_scratch_ops, false);
+	bpf_program__set_autoload(s->progs.as_init_cids, false);
+	bpf_program__set_autoload(s->progs.as_scratch_rw, false);
+	bpf_program__set_log_buf(s->progs.as_probe_enqueue, log, sizeof(log));
+	bpf_program__set_log_level(s->progs.as_probe_enqueue, 1);
+	err = scratch_bpf__load(s);
+	if (err) {
+		for (line = strtok_r(log, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+			if (line[0] && strncmp(line, "processed ", 10) && strncmp(line, "verification time", 17))
+				last = line;
+		as_note(r, "sched_ext ops.enqueue/ops.dispatch: the verifier refused arena alloc/free there (%s: %s)",
+			strerror(-err), last ? last : "no log");
+	} else {
+		as_note(r, "sched_ext ops.enqueue/ops.dispatch: the verifier took bpf_arena_alloc_pages() and "
+			"bpf_arena_free_pages() there (loaded, not attached: no task was run by it)");
+	}
+	scratch_bpf__destroy(s);
+}
+
 static void scratch_lead(struct as_worker *w)
 {
 	struct as_run *r = as_run_of(w);
@@ -244,14 +376,23 @@ static void scratch_lead(struct as_worker *w)
 		as_stop(r);
 		goto out;
 	}
+	if (opt_probe_ops) {
+		probe_ops(r);
+		as_stop(r);
+		goto out;
+	}
+	if (ctx_kind[opt_ctx] >= 0 && as_ctx_start(w)) {
+		as_stop(r);
+		goto out;
+	}
 	ident = as_owned(w, 0).pgoff;
 	skel->bss->trig.ident_pgoff = ident;
 	for (uint32_t c = 0; c < ncpu; c += 2)
 		as_uwrite(w, ident, AS_SCRATCH_IDENT_OFF + c * 4, c | (uint64_t)(c + 1) << 32);
 	while (as_continue(w)) {
 		int64_t p = pick_free(w);
-		bool reserved = opt_no_alloc || as_rand_below(w, 2);
-		struct as_scratch_rw op;
+		/* --scratch-ctx: mostly allocations, the path it is for */
+		bool reserved = opt_no_alloc || !as_rand_below(w, ctx_kind[opt_ctx] >= 0 ? 4 : 2);
 
 		if (p < 0 || (reserved && as_reserve(w, (uint32_t)p, 1)))
 			continue;
@@ -263,9 +404,11 @@ static void scratch_lead(struct as_worker *w)
 		}
 		if (reserved) {
 			window(w, (uint32_t)p);
-		} else if (!rw((uint32_t)p, false, 0, &op) && op.now == mark && mark &&
-			   !as_alloc(w, (uint32_t)p, 1)) {
-			as_count(w, C_SCRATCH_ALLOC, 1);	/* scratched: allocated over it */
+		} else if (ctx_kind[opt_ctx] >= 0) {
+			if (scratched((uint32_t)p) && !alloc_over_nosleep(w, (uint32_t)p))
+				break;
+		} else if (scratched((uint32_t)p) && !as_alloc(w, (uint32_t)p, 1)) {
+			as_count(w, C_SCRATCH_ALLOC, 1);	/* scratched: allocated over it (sleepable) */
 		}
 		while (as_nowned(w) > WINDOWS + 1) {	/* free the oldest but the table's page */
 			int k = owned_idx(w, ident) == 0 ? 1 : 0;
@@ -277,6 +420,8 @@ static void scratch_lead(struct as_worker *w)
 out:
 	while (as_nowned(w))	/* leave the arena empty */
 		as_free_span(w, 0, as_owned(w, 0).cnt);
+	if (ctx_kind[opt_ctx] >= 0)
+		as_ctx_end(w);
 	scratch_bpf__destroy(skel);
 	skel = NULL;
 }
@@ -284,6 +429,15 @@ out:
 static const struct as_optdef opts[] = {
 	AS_SOPT_FLAG("scratch-no-alloc", opt_no_alloc, 0,
 		     "only reserved windows: never allocate over a scratched address"),
+	{.name = "scratch-ctx", .type = AS_OT_CHOICE, .arg = "CTX", .dflt = "syscall", .choices = CTX_CHOICES,
+	 .ptr = &opt_ctx, .size = sizeof(opt_ctx),
+	 .help = "allocate over scratched pages from CTX: syscall (sleepable, the default), or the non-sleepable "
+		 "timer, irqoff, tc or perf context (finding 6's fix refuses those once)"},
+	AS_SOPT_FLAG("scratch-probe-ops", opt_probe_ops, 0,
+		     "only say whether the verifier takes arena allocations in sched_ext ops.enqueue/dispatch "
+		     "(loads such a scheduler, never attaches it), and stop"),
+	AS_SOPT_FLAG("scratch-inject-rescratch", opt_inject_rescratch, AS_OF_HIDDEN,
+		     "test: scratch a refused page again before the retry (the retry's refusal is reported)"),
 	{0},
 };
 

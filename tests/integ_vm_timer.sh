@@ -37,7 +37,7 @@ n=$(json "$TMP/vm.json" "$q['counters']['free_deferred']")
 check "and in its deferred frees ($n >= ${frees:-?})" [ "$n" -ge "${frees:-1}" ]
 check "no deferred free left undone ($(json "$TMP/vm.json" "$q['counters']['deferred_late']"))" \
 	[ "$(json "$TMP/vm.json" "$q['counters']['deferred_late']")" = 0 ]
-check "every callback op ran serving a softirq (${soft:-?} of ${all:-?})" [ "${all:-0}" -gt 10 ] && [ "$soft" = "$all" ]
+check "every callback op ran serving a softirq (${soft:-?} of ${all:-?})" [ "${all:-0}" -gt 10 -a "$soft" = "$all" ]
 kinds=$(json "$TMP/vm.json" "' '.join(sorted($q['by_kind']))")
 check "only divergence kinds of the known findings ($kinds)" grep -qxE "($FINDING_KINDS| )*" <<<"$kinds"
 splats_ok "$kinds" "$TMP/vm.json"

@@ -111,7 +111,7 @@ struct as_report {
 	bool cov_on;		/* race-window coverage attached */
 	struct as_cov cov;	/* its counts over the run */
 	char cov_unavail[256];
-	char note[256];		/* what of the scenario could not run here, and why */
+	char note[512];		/* what of the scenario could not run here, and why */
 	double sweep_every_ms;	/* the sweeps' real interval (duration / sweeps) */
 	double sweep_ms;	/* what one sweep took, on average */
 	char acct_why[160];	/* why the accounting oracle is off here ("" = on) */

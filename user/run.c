@@ -39,6 +39,7 @@ const char *const as_ctr_name[C__NR] = {
 	[C_RESV_FAULT] = "reserve_faults", [C_RESV_FAULT_FAIL] = "reserve_fault_fail",
 	[C_NOMEM_FAIL] = "nomem_fail", [C_NOMEM_PARTIAL] = "nomem_partial", [C_NOMEM_NOFAIL] = "nomem_nofail",
 	[C_NOMEM_DEFERRED] = "nomem_deferred", [C_NOMEM_LEAKED] = "nomem_leaked", [C_NOMEM_CHECK] = "nomem_checks",
+	[C_SCRATCH_REFUSED] = "scratch_refused", [C_SCRATCH_RETRY] = "scratch_retry_alloc",
 };
 
 _Atomic bool as_interrupted;

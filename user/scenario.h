@@ -124,6 +124,8 @@ enum as_ctr {
 	C_NOMEM_DEFERRED,	/* ... deferred frees made with the memcg at its limit */
 	C_NOMEM_LEAKED,		/* ... pages those kept (kmalloc_nolock() of the span failed: leaked by design) */
 	C_NOMEM_CHECK,		/* ... oracle checks after a failure (range tree, page count, views) */
+	C_SCRATCH_REFUSED,	/* non-sleepable allocations at a scratched page that the kernel refused (finding 6's fix) */
+	C_SCRATCH_RETRY,	/* ... allocations there again once the free worker cleared it: done */
 	C__NR
 };
 extern const char *const as_ctr_name[C__NR];
