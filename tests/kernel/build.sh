@@ -94,9 +94,11 @@ for variant in "$@"; do
 		[ -f "$mut" ] || { echo "kbuild: no variant '$variant' (asis, fixed, or a name in tests/kernel/mutants/)" >&2; exit 2; }
 		edits=("${patches[@]}" "$mut") ;;
 	esac
-	# the key: the config and the edits themselves (a .mut's '#' header is prose)
+	# the key: the config and the edits themselves (a .mut's '#' header is prose, and so
+	# is a patch's message and its notes below '---': only its diff builds)
 	key=$( { cat "$b/.config"; for e in "${edits[@]}"; do
-		case $e in *.mut) grep -v '^#' "$e" ;; *) cat "$e" ;; esac; done; } | sha256sum | cut -c1-12)
+		case $e in *.mut) grep -v '^#' "$e" ;; *) sed -n '/^diff --git /,$p' "$e" ;; esac; done; } |
+		sha256sum | cut -c1-12)
 	img=$OUT/bzImage-$ver-$cfgname-$variant-$key
 	if [ ! -s "$img" ]; then
 		for e in "${edits[@]}"; do
