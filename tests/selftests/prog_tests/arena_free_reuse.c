@@ -14,8 +14,9 @@
  * (the lowest free one, which is often the page the other thread has just
  * freed), write a token of their own there from BPF, read it back from user
  * space, which maps the page, and free it.  Every read must return the
- * token just written; a fresh page must read 0 from BPF.  Bounded: 5 s or
- * the first wrong read.
+ * token just written; a fresh page must read 0 from BPF.  It runs 5 s, and
+ * on a slow machine on until MIN_CROSS pages have moved between the CPUs,
+ * up to 30 s; it counts every wrong read and reports the first.
  */
 #define _GNU_SOURCE
 #include <test_progs.h>
@@ -26,6 +27,8 @@
 
 #define NR_PAGES	8	/* as in progs/arena_free_reuse.c */
 #define BUDGET_NS	(5ULL * 1000000000)
+#define MAX_NS		(30ULL * 1000000000)
+#define MIN_CROSS	20	/* pages that moved between the CPUs */
 #define TOKEN(id, n)	(0xa5a5000000000000ULL | (__u64)(id) << 40 | (n))
 
 struct args {		/* progs/arena_free_reuse.c */
@@ -37,16 +40,17 @@ struct args {		/* progs/arena_free_reuse.c */
 struct worker {
 	pthread_t th;
 	int id, err;
-	long allocs, busy, cross;
+	long allocs, busy, cross, bad;
 	int bad_page;	/* the first page read wrong, or -1 */
-	__u64 want, got, old;
+	__u64 want, got, old, at_ns;	/* what it read wrong, and when */
 };
 
 static struct arena_free_reuse *skel;
 static char *base;
 static int pgsz;
 static atomic_int stop, owner[NR_PAGES];
-static __u64 end_ns;
+static atomic_long cross;
+static __u64 start_ns;
 
 static __u64 now_ns(void)
 {
@@ -68,13 +72,17 @@ static void *churn(void *arg)
 	struct worker *w = arg;
 	struct args a;
 	cpu_set_t set;
-	__u64 n = 0;
+	__u64 n = 0, got;
 	long p;
 
 	CPU_ZERO(&set);
 	CPU_SET(w->id, &set);
 	w->err = pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
-	while (!w->err && !atomic_load(&stop) && now_ns() < end_ns) {
+	while (!w->err && !atomic_load(&stop)) {
+		__u64 t = now_ns() - start_ns;
+
+		if (t >= MAX_NS || (t >= BUDGET_NS && atomic_load(&cross) >= MIN_CROSS))
+			break;
 		memset(&a, 0, sizeof(a));
 		a.token = TOKEN(w->id + 1, ++n);
 		w->err = run(skel->progs.page_alloc, &a);
@@ -91,15 +99,18 @@ static void *churn(void *arg)
 		}
 		w->allocs++;
 		/* the other thread had this page last */
-		if (atomic_exchange(&owner[p], w->id + 1) == 2 - w->id)
+		if (atomic_exchange(&owner[p], w->id + 1) == 2 - w->id) {
 			w->cross++;
+			atomic_fetch_add(&cross, 1);
+		}
 		/* user space maps it here: the PTE the next free must zap first */
-		w->got = READ_ONCE(*(__u64 *)(base + p * pgsz));
-		if (w->got != a.token || a.old) {
+		got = READ_ONCE(*(__u64 *)(base + p * pgsz));
+		if ((got != a.token || a.old) && !w->bad++) {
 			w->bad_page = p;
+			w->got = got;
 			w->want = a.token;
 			w->old = a.old;
-			atomic_store(&stop, 1);
+			w->at_ns = now_ns() - start_ns;
 		}
 		w->err = run(skel->progs.page_free, &a);
 	}
@@ -127,7 +138,8 @@ void serial_test_arena_free_reuse(void)
 	atomic_store(&stop, 0);
 	for (i = 0; i < NR_PAGES; i++)
 		atomic_store(&owner[i], 0);
-	end_ns = now_ns() + BUDGET_NS;
+	atomic_store(&cross, 0);
+	start_ns = now_ns();
 	for (i = 0; i < 2; i++) {
 		w[i].id = i;
 		w[i].bad_page = -1;
@@ -139,19 +151,23 @@ void serial_test_arena_free_reuse(void)
 	while (--i >= 0)
 		pthread_join(w[i].th, NULL);
 	for (i = 0; i < 2; i++) {
-		printf("%s: thread %d: %ld allocations, %ld of the other thread's last page, %ld refused\n",
-		       __func__, i, w[i].allocs, w[i].cross, w[i].busy);
+		printf("%s: cpu %d: %ld allocs (%ld after the other), %ld refused, %ld wrong\n",
+		       __func__, i, w[i].allocs, w[i].cross, w[i].busy, w[i].bad);
 		if (!ASSERT_OK(w[i].err, "alloc and free"))
 			continue;
-		if (w[i].bad_page >= 0)
-			printf("%s: thread %d: page %d: user space reads %#llx, BPF wrote %#llx; fresh page read %#llx from BPF\n",
+		if (w[i].bad_page >= 0) {
+			printf("%s: cpu %d: page %d: user space reads %#llx, BPF wrote %#llx\n",
 			       __func__, i, w[i].bad_page, (unsigned long long)w[i].got,
-			       (unsigned long long)w[i].want, (unsigned long long)w[i].old);
+			       (unsigned long long)w[i].want);
+			printf("%s: the fresh page read %#llx from BPF; %llu ms into the run\n",
+			       __func__, (unsigned long long)w[i].old,
+			       (unsigned long long)w[i].at_ns / 1000000);
+		}
 		ASSERT_EQ(w[i].bad_page, -1, "no stale arena page after a free on another CPU");
 	}
 	/* the race was run, not skipped: pages moved between the CPUs */
 	if (w[0].bad_page < 0 && w[1].bad_page < 0)
-		ASSERT_GE(w[0].cross + w[1].cross, 10, "pages re-allocated across CPUs");
+		ASSERT_GE(w[0].cross + w[1].cross, MIN_CROSS, "pages re-allocated across CPUs");
 out:
 	arena_free_reuse__destroy(skel);
 	skel = NULL;

@@ -45,7 +45,7 @@ static int touch(char *p)
 {
 	if (sigsetjmp(jb, 1))
 		return 0;
-	*(volatile __u64 *)p = 1;
+	WRITE_ONCE(*(__u64 *)p, 1);
 	return 1;
 }
 
@@ -115,7 +115,7 @@ void serial_test_arena_reserve_fault(void)
 	cur = memory_current(cg_fd);
 	snprintf(buf, sizeof(buf), "%lld", cur);
 	limited = ASSERT_GT(cur, 0, "memory.current") &&
-		  ASSERT_OK(write_cgroup_file(CG, "memory.max", buf), "memory.max = memory.current");
+		  ASSERT_OK(write_cgroup_file(CG, "memory.max", buf), "memory.max");
 	if (limited) {
 		sigaction(SIGSEGV, &sa, &old_sa);
 		for (r = NR_PAGES - 1; r >= NR_PAGES - NR_RESV; r--) {
