@@ -137,7 +137,7 @@ void serial_test_arena_reserve_fault(void)
 	if (!limited || !ASSERT_TRUE(failed, "a user fault on a reserved page fails at memory.max"))
 		goto out;
 	/* the failed fault must have left page r reserved */
-	if (!ASSERT_EQ(run(skel->progs.alloc, r), 1, "bpf_arena_alloc_pages() in the reservation refused"))
+	if (!ASSERT_EQ(run(skel->progs.alloc, r), 1, "allocation in the reservation refused"))
 		printf("%s: reserved page %d was allocated after a user fault on it failed\n",
 		       __func__, r);
 out:
