@@ -62,7 +62,7 @@ fi
 # on a kernel without fix/0001 and fix/0002 (Debian's 7.3 as shipped), or pass
 if grep -q "^#[0-9]* *arena_reserve_fault:FAIL" "$log"; then
 	check "$tn: arena_reserve_fault's failure carries its evidence" \
-		grep -qE "reserved page [0-9]+ was allocated (\(try [0-9]+\) )?after a user fault on it failed$" "$log"
+		grep -qE "reserved page [0-9]+ (was )?allocated (\(try [0-9]+\) )?after a user fault on it failed$" "$log"
 	echo "note: $tn: arena_reserve_fault fails on ${kname:-$(uname -r)} (finding 4)"
 elif grep -q "arena_reserve_fault" "$log"; then	# trees with bpf_arena_reserve_pages()
 	check "$tn: arena_reserve_fault passes" grep -q "^#[0-9]* *arena_reserve_fault:OK" "$log"

@@ -153,7 +153,7 @@ void serial_test_arena_reserve_fault(void)
 	for (tries = 0; tries < NR_TRIES && run(skel->progs.alloc, r) == 1; tries++)
 		;
 	if (!ASSERT_EQ(tries, NR_TRIES, "allocation in the reservation refused"))
-		printf("%s: reserved page %d was allocated (try %d) after a user fault on it failed\n",
+		printf("%s: reserved page %d allocated (try %d) after a user fault on it failed\n",
 		       __func__, r, tries + 1);
 out:
 	arena_reserve_fault__destroy(skel);
