@@ -16,9 +16,9 @@
  * pages use up what the cgroup has charged ahead until one fails, and then a
  * reserved page is faulted; if that allocation succeeds after all (allowed),
  * the next reserved page is tried.  The reserved pages have free pages on
- * either side, so giving one back needs no allocation of its own.  The fault allocates with
- * alloc_pages_nolock(), which fail_page_alloc never fails; the memcg charge
- * does.
+ * either side, so giving one back needs no allocation of its own.  The
+ * fault allocates with alloc_pages_nolock(), which fail_page_alloc never
+ * fails; the memcg charge does.
  */
 #define _GNU_SOURCE
 #include <test_progs.h>
