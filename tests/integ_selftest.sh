@@ -1,7 +1,8 @@
 #!/bin/bash
-# The drop-in selftest (arena_stress) and the self-contained pair in the
+# The drop-in selftest (arena_stress) and the self-contained pairs in the
 # kernel's style (arena_fault_free: a fault racing a free, run in a child so
-# threads stuck in the kernel fail it instead of hanging it) inside real BPF selftests trees (Debian's
+# threads stuck in the kernel fail it instead of hanging it; arena_reserve_fault
+# and arena_free_reuse, the tests of fix/0001 and fix/0002) inside real BPF selftests trees (Debian's
 # linux-source-6.12, and the newest 7.x, whose test_progs.c needs the
 # generated verification_cert.h): both halves build with the tree's flags, headers,
 # libbpf and test_progs harness, ./test_progs -t arena_stress runs every
@@ -57,7 +58,24 @@ elif grep -q "^#[0-9]* *arena_fault_free:FAIL" "$log"; then
 else
 	check "$tn: arena_fault_free passes" grep -q "^#[0-9]* *arena_fault_free:OK" "$log"
 fi
-grep -q "arena_stress/fault_free:FAIL\|arena_fault_free:FAIL" "$log" || check "$tn: test_progs exit 0 (got $rc)" [ $rc -eq 0 ]
+# the series' other selftests (fix/0006, fix/0007): fail with their evidence
+# on a kernel without fix/0001 and fix/0002 (Debian's 7.3 as shipped), or pass
+if grep -q "^#[0-9]* *arena_reserve_fault:FAIL" "$log"; then
+	check "$tn: arena_reserve_fault's failure carries its evidence" \
+		grep -qE "reserved page [0-9]+ (was )?allocated (\(try [0-9]+\) )?after a user fault on it failed$" "$log"
+	echo "note: $tn: arena_reserve_fault fails on ${kname:-$(uname -r)} (finding 4)"
+elif grep -q "arena_reserve_fault" "$log"; then	# trees with bpf_arena_reserve_pages()
+	check "$tn: arena_reserve_fault passes" grep -q "^#[0-9]* *arena_reserve_fault:OK" "$log"
+fi
+if grep -q "^#[0-9]* *arena_free_reuse:FAIL" "$log"; then
+	check "$tn: arena_free_reuse's failure carries its evidence" \
+		grep -qE "page [0-9]+: user space reads (0|0x[0-9a-f]+), BPF wrote 0xa5a5[0-9a-f]*$|fresh page read 0x[1-9a-f]" "$log"
+	echo "note: $tn: arena_free_reuse fails on ${kname:-$(uname -r)} (finding 5)"
+else
+	check "$tn: arena_free_reuse passes" grep -q "^#[0-9]* *arena_free_reuse:OK" "$log"
+fi
+grep -q "arena_stress/fault_free:FAIL\|arena_fault_free:FAIL\|arena_reserve_fault:FAIL\|arena_free_reuse:FAIL" "$log" ||
+	check "$tn: test_progs exit 0 (got $rc)" [ $rc -eq 0 ]
 }
 
 if [ -n "${pkg:-}" ]; then	# needs_vm: no arena here

@@ -39,13 +39,47 @@ cfgname=small${debug:+-debug}${scx:+-scx}
 b=$(dirname "$src")/build-$ver-$cfgname
 pristine=$(dirname "$src")/pristine-$ver
 mkdir -p "$OUT" "$pristine"
+# the kernel patches of the series (its selftest patch builds nothing here)
+mapfile -t patches < <(grep -l '^+++ b/\(kernel\|mm\)/' "$series"/0*.patch)
+[ ${#patches[@]} -gt 0 ] || { echo "kbuild: no fix series for $ver ($series)" >&2; exit 2; }
+# image VARIANT: sets edits (the patches and .mut of the variant) and img (its
+# cached bzImage's path, keyed on the config and the edits themselves: a .mut's
+# '#' header is prose, and so is a patch's message and its notes below '---')
+image() {
+	edits=()
+	case $1 in
+	asis) ;;
+	fixed) edits=("${patches[@]}") ;;
+	*)
+		[ "$series" = "$top/findings/fix" ] || { echo "kbuild: mutants are for the 7.x source only" >&2; exit 2; }
+		mut=$here/mutants/$1.mut
+		[ -f "$mut" ] || { echo "kbuild: no variant '$1' (asis, fixed, or a name in tests/kernel/mutants/)" >&2; exit 2; }
+		edits=("${patches[@]}" "$mut") ;;
+	esac
+	key=$( { cat "$b/.config"; for e in "${edits[@]}"; do
+		case $e in *.mut) grep -v '^#' "$e" ;; *) sed -n '/^diff --git /,$p' "$e" ;; esac; done; } |
+		sha256sum | cut -c1-12)
+	img=$OUT/bzImage-$ver-$cfgname-$1-$key
+}
+config_stale() {
+	[ ! -f "$b/.config" ] || [ "$here/base.config" -nt "$b/.config" ] ||
+	{ [ -n "$debug" ] && [ "$here/debug.config" -nt "$b/.config" ]; } ||
+	{ [ -n "$scx" ] && [ "$here/scx.config" -nt "$b/.config" ]; }
+}
+# every image cached already: no lock (another helper's build may hold it for minutes)
+if ! config_stale; then
+	cached=1 lines=()
+	for variant in "$@"; do
+		image "$variant"
+		[ -s "$img" ] || { cached=0; break; }
+		lines+=("$variant $img")
+	done
+	[ $cached = 1 ] && { printf '%s\n' "${lines[@]}"; exit 0; }
+fi
 # one build at a time per source: every variant edits the shared source tree in
 # place (and restores it), so two at once would compile each other's edits
 exec 9>"$(dirname "$src")/.build-lock"
 flock 9
-# the kernel patches of the series (its selftest patch builds nothing here)
-mapfile -t patches < <(grep -l '^+++ b/\(kernel\|mm\)/' "$series"/0*.patch)
-[ ${#patches[@]} -gt 0 ] || { echo "kbuild: no fix series for $ver ($series)" >&2; exit 2; }
 mk() { make -s -C "$src" O="$b" -j"$(nproc)" "$@"; }
 
 # files any variant may touch: kept pristine, restored before each variant
@@ -62,9 +96,7 @@ restore() {
 	done
 }
 
-if [ ! -f "$b/.config" ] || [ "$here/base.config" -nt "$b/.config" ] ||
-   { [ -n "$debug" ] && [ "$here/debug.config" -nt "$b/.config" ]; } ||
-   { [ -n "$scx" ] && [ "$here/scx.config" -nt "$b/.config" ]; }; then
+if config_stale; then
 	mkdir -p "$b"
 	mk tinyconfig >/dev/null
 	frags=("$here/base.config")
@@ -84,20 +116,7 @@ fi
 
 for variant in "$@"; do
 	restore
-	edits=()
-	case $variant in
-	asis) ;;
-	fixed) edits=("${patches[@]}") ;;
-	*)
-		[ "$series" = "$top/findings/fix" ] || { echo "kbuild: mutants are for the 7.x source only" >&2; exit 2; }
-		mut=$here/mutants/$variant.mut
-		[ -f "$mut" ] || { echo "kbuild: no variant '$variant' (asis, fixed, or a name in tests/kernel/mutants/)" >&2; exit 2; }
-		edits=("${patches[@]}" "$mut") ;;
-	esac
-	# the key: the config and the edits themselves (a .mut's '#' header is prose)
-	key=$( { cat "$b/.config"; for e in "${edits[@]}"; do
-		case $e in *.mut) grep -v '^#' "$e" ;; *) cat "$e" ;; esac; done; } | sha256sum | cut -c1-12)
-	img=$OUT/bzImage-$ver-$cfgname-$variant-$key
+	image "$variant"
 	if [ ! -s "$img" ]; then
 		for e in "${edits[@]}"; do
 			case $e in

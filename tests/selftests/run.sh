@@ -1,10 +1,13 @@
 #!/bin/bash
 # Build and run arena-stress' BPF selftests (progs/ + prog_tests/ pairs:
-# arena_stress, the drop-in, and arena_fault_free, self-contained in the
-# kernel's style) inside a real tools/testing/selftests/bpf tree.
+# arena_stress, the drop-in, and arena_fault_free, arena_reserve_fault and
+# arena_free_reuse, self-contained in the kernel's style: the selftests of the
+# fix series, findings/fix/) inside a real tools/testing/selftests/bpf tree.
 #
 # usage: tests/selftests/run.sh [--tree KERNEL_SRC] [--btf FILE] [--kernel-tests]
 #                               [--vm BZIMAGE] [--check] [-- TEST_PROGS_ARGS...]
+#   TEST_PROGS_ARGS with -t or -a: only those tests (default: the pairs, or with
+#                   --kernel-tests every test it built)
 #   --tree          a kernel source tree; default: Debian's linux-source-6.12,
 #                   fetched (scripts/debian-fetch.sh) and unpacked under $AS_VM_CACHE
 #   --btf           BTF for vmlinux.h (a vmlinux, or a raw BTF file); default:
@@ -65,13 +68,19 @@ OUT=${AS_SELFTEST_OUT:-$CACHE/selftests/out-$(basename "$TREE")-$(sha256sum "$BT
 mkdir -p "$OUT/prog_tests" "$OUT/inc" "$OUT/libbpf"
 
 # ---- install the pairs: arena_stress (its BPF side is arena-stress' own
-# source) and arena_fault_free (self-contained, in the kernel's style) ----
-PAIRS="arena_stress arena_fault_free"
-cp "$top/tests/selftests/progs/arena_stress.c" "$top/tests/selftests/progs/arena_fault_free.c" "$ST/progs/"
+# source) and the series' selftests (self-contained, in the kernel's style) ----
+PAIRS="arena_stress arena_fault_free arena_free_reuse"
+# arena_reserve_fault needs bpf_arena_reserve_pages() (6.17+): trees whose
+# bpf_arena_common.h declares it
+grep -qs bpf_arena_reserve_pages "$ST/bpf_arena_common.h" "$ST/libarena/include/bpf_arena_common.h" &&
+	PAIRS="$PAIRS arena_reserve_fault"
+for t in $PAIRS; do
+	cp "$top/tests/selftests/progs/$t.c" "$ST/progs/"
+	cp "$top/tests/selftests/prog_tests/$t.c" "$ST/prog_tests/"
+done
 mkdir -p "$ST/progs/arena_stress"
 cp "$top/bpf/arena_stress.bpf.c" "$top/bpf/arena_stress.h" "$ST/progs/arena_stress/"
-cp "$top/tests/selftests/prog_tests/arena_stress.c" "$top/tests/selftests/prog_tests/arena_fault_free.c" "$ST/prog_tests/"
-echo "selftest: installed progs/{arena_stress,arena_fault_free}.c (+ progs/arena_stress/) and prog_tests/{arena_stress,arena_fault_free}.c in $ST"
+echo "selftest: installed progs/ and prog_tests/ {${PAIRS// /,}}.c (+ progs/arena_stress/) in $ST"
 
 # ---- the tree's libbpf and headers, vmlinux.h of the running kernel ----
 if [ ! -f "$OUT/libbpf/libbpf.a" ]; then
@@ -209,10 +218,21 @@ echo "selftest: built $OUT/test_progs"
 # the same, static, for a VM's initramfs (--vm)
 cc -static -o "$OUT/test_progs-static" "${objs[@]}" "$OUT/libbpf/libbpf.a" -lelf -lz -lzstd -lrt -lpthread \
 	2>/dev/null && echo "selftest: built $OUT/test_progs-static"
+# what a failure of the series' selftests means
+explain() {
+	grep -q "arena_reserve_fault:FAIL" "$1" &&
+		echo "selftest: arena_reserve_fault FAILED on $2: a user fault on a reserved page whose allocation fails
+          releases the page (findings/04; fixed by findings/fix/0001)"
+	grep -q "arena_free_reuse:FAIL" "$1" &&
+		echo "selftest: arena_free_reuse FAILED on $2: a freed range is re-allocated before the free's TLB
+          flush and zap (findings/05; fixed by findings/fix/0002)"
+	return 0
+}
 cd "$OUT"
 set +e
-filter=(-t arena_stress,arena_fault_free)
+filter=(-t "${PAIRS// /,}")
 [ $KTESTS = 1 ] && filter=()	# every test this test_progs holds
+for a in "$@"; do case $a in -t|-a) filter=() ;; esac; done	# the caller's choice
 if [ -n "$VM" ]; then
 	# as /test_progs: a '-' in its name would be taken for a flavour directory
 	[ -s "$OUT/test_progs-static" ] || { echo "selftest: no static test_progs for the VM" >&2; exit 2; }
@@ -231,6 +251,7 @@ if [ -n "$VM" ]; then
 		echo "selftest: fault_free FAILED on $(basename "${VM#pkg:}"): this kernel has the fault-vs-free bug"
 		echo "          (findings/01 and 02)"
 	fi
+	explain "$OUT/test_progs.log" "$(basename "${VM#pkg:}")"
 	exit $rc
 fi
 # In the background, into a file: a race that meets finding 2 on a kernel that
@@ -259,4 +280,5 @@ if grep -q "fault_free:FAIL\|arena_fault_free:FAIL" "$OUT/test_progs.log"; then
 	echo "          racing bpf_arena_free_pages() leaves a user PTE on a freed page): the test is"
 	echo "          right to fail; see findings/01-fault-vs-free-orphaned-pte.md"
 fi
+explain "$OUT/test_progs.log" "$(uname -r)"
 exit $rc
