@@ -22,10 +22,10 @@
 . "$(dirname "$0")/lib.sh"
 needs_vm
 q="d['scenarios'][0]"
-# AS_SCX_FIXED_IMAGE: that image instead (build.sh waits for the source tree's
-# lock even when its image is cached, behind any other build)
-img=${AS_SCX_FIXED_IMAGE:-$(bash tests/kernel/build.sh --debug --scx fixed 2>"$TMP/kbuild" | awk '$1 == "fixed" {print $2}')}
-[ -s "$img" ] || { cat "$TMP/kbuild"; skip "no small 7.3.4 debug+scx kernel with the series (tests/kernel/build.sh)"; }
+# AS_SCX_FIXED_IMAGE: that image instead of the one build.sh has cached
+# (--cached: make check builds no kernel; without it the test skips)
+img=${AS_SCX_FIXED_IMAGE:-$(bash tests/kernel/build.sh --cached --debug --scx fixed 2>"$TMP/kbuild" | awk '$1 == "fixed" {print $2}')}
+[ -s "$img" ] || { cat "$TMP/kbuild"; skip "no small 7.3.4 debug+scx kernel with the series built (tests/kernel/build.sh --debug --scx fixed; make check builds no kernel)"; }
 vm() {	# vm WHAT KERNEL-OPTION... -- ARGS...
 	local what=$1; shift
 	local kopt=()

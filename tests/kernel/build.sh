@@ -3,7 +3,9 @@
 # linux-source-7.x: tinyconfig + base.config (+ debug.config with --debug,
 # scx.config with --scx).
 #
-# usage: tests/kernel/build.sh [--debug] [--scx] VARIANT...
+# usage: tests/kernel/build.sh [--cached] [--debug] [--scx] VARIANT...
+#   --cached      build nothing: print the variants already built, exit 3
+#                 when one is not (tests use it: no kernel build in make check)
 #   asis          the source as Debian ships it
 #   fixed         + findings/fix/0*.patch (the project's fix): the clean base
 #   NAME          + tests/kernel/mutants/NAME.mut over the fixed source
@@ -21,7 +23,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 CACHE=${AS_VM_CACHE:-$HOME/.cache/arena-stress}
 OUT=$CACHE/kernels
-debug= scx=
+debug= scx= cached_only=
+[ "${1:-}" = --cached ] && { cached_only=1; shift; }
 [ "${1:-}" = --debug ] && { debug=1; shift; }
 [ "${1:-}" = --scx ] && { scx=1; shift; }	# + scx.config: sched_ext and ORC (the scratch scenario)
 [ $# -gt 0 ] || { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
@@ -75,6 +78,10 @@ if ! config_stale; then
 		lines+=("$variant $img")
 	done
 	[ $cached = 1 ] && { printf '%s\n' "${lines[@]}"; exit 0; }
+fi
+if [ -n "$cached_only" ]; then
+	echo "kbuild: not built: $* (${cfgname}; tests/kernel/build.sh ${debug:+--debug }${scx:+--scx }$*)" >&2
+	exit 3
 fi
 # one build at a time per source: every variant edits the shared source tree in
 # place (and restores it), so two at once would compile each other's edits
