@@ -20,7 +20,7 @@ def parse(path):
         l = lines[i]
         m = re.match(r"=== ttd kernel (\S+) .* pairs=(\S+)", l)
         if m:
-            kernel, pairs = m.group(1), [tuple(p.split(":", 1)) for p in m.group(2).split(",")]
+            kernel, pairs = m.group(1), [tuple(p.split(":", 1)) for p in m.group(2).split(",") if p]
         m = re.match(r"=== peer (\S+) seed=(\d+) rc=(\S+)", l)
         if m:
             name, rc = m.group(1), m.group(3)
