@@ -44,7 +44,10 @@ def parse(path):
                 s = json.loads("\n".join(lines[j + 1:k]))["scenarios"][0]
                 own = sorted((v["t_ms"], v["kind"]) for v in s["violations"] if v["kind"] not in NOT_OWN)
                 if own:
-                    t, kinds = own[0][0], sorted(set(x[1] for x in own))
+                    t = own[0][0]
+                    first = [v for v in s["violations"] if v["kind"] not in NOT_OWN and v["t_ms"] == t][0]
+                    c = first.get("cause")
+                    kinds = ["%s (%s)" % (first["kind"], c.get("id", "?") if isinstance(c, dict) else c or "new")]
                 setup = s.get("setup_ms")
             except (ValueError, KeyError, IndexError):
                 pass
@@ -80,7 +83,7 @@ def main():
                 if key[0] == "as":
                     ks = sorted(set(k for r in rs for k in r.get("kinds", [])))
                     if ks:
-                        notes.append("kinds: " + ", ".join(ks))
+                        notes.append("first: " + ", ".join(ks))
                 else:
                     rd = [r["rounds"] for r in rs if r["rounds"] is not None and r["t"] is None]
                     if rd:

@@ -12,13 +12,14 @@
 #       upstream test stops at 1000 rounds, a weaker peer)
 #   -k  a Debian kernel package (tests/vm/run.sh --kernel-pkg), repeatable;
 #       default Debian's 6.12 and 7.3 cloud kernels, as shipped
-#   -p  pairs (default fault-free:fault_free_realloc)
+#   -p  pairs (default fault-free:fault_free_realloc,reuse:free_before_flush:
+#       finding 1's class and finding 5's)
 #   -o  keep each boot's guest output (and console) in DIR
 # Needs a built tree: make arena-stress static peers.  Prints the host's
 # load (uptime) before and after each boot, then the table.
 set -u
 cd "$(dirname "$0")/.." || exit 1
-N=20 T=2 R=0 PAIRS=fault-free:fault_free_realloc KEEP= kernels=()
+N=20 T=2 R=0 PAIRS=fault-free:fault_free_realloc,reuse:free_before_flush KEEP= kernels=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	-n) N=$2; shift 2 ;;
