@@ -36,12 +36,15 @@ struct {
 	__ulong(map_extra, PEER_BASE);
 } arena SEC(".maps");
 
-__u32 target_tid;	/* the freeing thread (set by free_page) */
+__u32 target_tid;	/* the freeing thread (set by free_page; 0 before each round) */
 int hold;		/* in: hold that thread's flush */
 int flush_entered;	/* out: it is held there */
 int release;		/* in: let it go */
 int timed_out;		/* out: HOLD_NS passed without release */
 int realloc_ok;		/* out: try_realloc got the address */
+int in_hold;		/* the freeing thread is in the hold now */
+int during_hold;	/* out: try_realloc got it while in_hold */
+__u64 held_ns;		/* out: how long the last hold lasted */
 
 static __always_inline void __arena *page1(void)
 {
@@ -73,6 +76,7 @@ int try_realloc(void *ctx)
 	volatile __u64 __arena *p = bpf_arena_alloc_pages(&arena, page1(), 1, NUMA_NO_NODE, 0);
 
 	realloc_ok = p != NULL;
+	during_hold = p && *(volatile int *)&in_hold;
 	if (p)
 		*p = 0x5eed0000000000bbULL;
 	return 0;
@@ -84,12 +88,13 @@ int BPF_PROG(hold_flush, unsigned long start, unsigned long end)
 	__u64 t0;
 	int i;
 
-	if (!hold || (__u32)bpf_get_current_pid_tgid() != target_tid)
+	if (!hold || !target_tid || (__u32)bpf_get_current_pid_tgid() != target_tid)
 		return 0;
 	hold = 0;
 	flush_entered = 1;
 	t0 = bpf_ktime_get_ns();
-	bpf_for(i, 0, 1 << 30) {
+	in_hold = 1;
+	bpf_for(i, 0, 1 << 23) {	/* BPF_MAX_LOOPS: an iterator asked for more never runs */
 		if (*(volatile int *)&release)
 			break;
 		if (bpf_ktime_get_ns() - t0 > HOLD_NS) {
@@ -97,6 +102,8 @@ int BPF_PROG(hold_flush, unsigned long start, unsigned long end)
 			break;
 		}
 	}
+	in_hold = 0;
+	held_ns = bpf_ktime_get_ns() - t0;
 	return 0;
 }
 

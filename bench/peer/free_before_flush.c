@@ -5,7 +5,7 @@
  * as a stand-alone program.  Each round: allocate the page, free it from a
  * second thread while free_before_flush.bpf.c holds that free at its kernel
  * TLB flush, try to allocate the address again from this thread, let the
- * free go.  An allocation that succeeds while the free is held is a
+ * free go.  An allocation that succeeds while the free is in the hold is a
  * detection: the range was given back before its flush (upstream's
  * realloc_before_flush assertion).  A hold that timed out says the free kept
  * a lock across its flush (the allocation waited for it): no verdict, the
@@ -92,7 +92,10 @@ int main(int argc, char **argv)
 		if ((err = run(skel->progs.alloc_page)))
 			break;
 		skel->bss->flush_entered = skel->bss->release = skel->bss->timed_out = 0;
-		skel->bss->realloc_ok = 0;
+		skel->bss->realloc_ok = skel->bss->during_hold = skel->bss->in_hold = 0;
+		/* not the last round's thread (still exiting: its flushes are
+		 * not this free's): free_page names the new one */
+		skel->bss->target_tid = 0;
 		skel->bss->hold = 1;
 		atomic_store(&freed, 0);
 		if ((err = pthread_create(&th, NULL, freer, NULL)))
@@ -105,7 +108,7 @@ int main(int argc, char **argv)
 			held++;
 			run(skel->progs.try_realloc);
 			/* a verdict only while the free was still held */
-			if (skel->bss->realloc_ok && !skel->bss->timed_out && !atomic_load(&freed)) {
+			if (skel->bss->realloc_ok && skel->bss->during_hold && !skel->bss->timed_out) {
 				t = now_ms() - t0;
 				found = 1;
 			}
@@ -121,8 +124,8 @@ int main(int argc, char **argv)
 		}
 	}
 	printf("peer free_before_flush: found %d first_ms %.3f rounds %lu setup_ms %.1f run_ms %.1f held %lu "
-	       "timeouts %lu seed %s%s\n", found, found ? t : -1.0, i, t0 - t_begin, now_ms() - t0, held, timeouts,
-	       seed, found ? " (an allocation got the address while its free was held at the TLB flush)" : "");
+	       "timeouts %lu last_hold_ms %.3f seed %s%s\n", found, found ? t : -1.0, i, t0 - t_begin, now_ms() - t0,
+	       held, timeouts, skel->bss->held_ns / 1e6, seed, found ? " (an allocation got the address while its free was held at the TLB flush)" : "");
 	if (err)
 		printf("error %d\n", err);
 	free_before_flush_bpf__destroy(skel);
