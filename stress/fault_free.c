@@ -22,7 +22,7 @@
  *    sleeps on the mutex, the faulter's mutex_unlock() wakes it, and wake-up
  *    preemption runs the whole free before finish_fault() installs the PTE.
  *
- * The first --fault-free-hot-ms of the run (1000 by default; 0: none) are a
+ * The first --fault-free-hot-ms of the run (2000 by default; 0: none) are a
  * hot phase: each BPF worker keeps --fault-free-hot-pages pages of its own
  * and, round after round, drops this process's PTE on one, announces it,
  * frees it (no nap: the readers' faults are in flight by then), allocates it
@@ -37,7 +37,7 @@
 #include <sys/mman.h>
 #include "scenario.h"
 
-static uint64_t hot_ms = 1000, hot_pages = 1;
+static uint64_t hot_ms = 2000, hot_pages = 1;
 
 static void hot_worker(struct as_worker *w)
 {
@@ -49,7 +49,7 @@ static void hot_worker(struct as_worker *w)
 
 	as_hold_sweeps(w, hot_ms);
 	/* pages 1.. of its slice (page 0 means "any address" to the kernel) */
-	while (n < hot_pages && n + 1 < slice && as_alloc(w, lo + 1 + n, 1) == 0)
+	while (hot_ms && n < hot_pages && n + 1 < slice && as_alloc(w, lo + 1 + n, 1) == 0)
 		n++;
 	while (n && as_now_ns() < end && as_continue(w)) {
 		uint32_t p;
@@ -101,7 +101,7 @@ static void hot_reader(struct as_worker *w)
 }
 
 static const struct as_optdef opts[] = {
-	{.name = "fault-free-hot-ms", .type = AS_OT_UINT, .arg = "MS", .lo = 0, .hi = 3600000, .dflt = "1000",
+	{.name = "fault-free-hot-ms", .type = AS_OT_UINT, .arg = "MS", .lo = 0, .hi = 3600000, .dflt = "2000",
 	 .help = "the hot phase's length from the workers' start: each BPF worker frees and re-allocates a few "
 		 "pages of its own at the same address and reads each at once (0: none)",
 	 .ptr = &hot_ms, .size = sizeof(hot_ms)},
