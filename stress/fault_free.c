@@ -89,12 +89,11 @@ static void hot_reader(struct as_worker *w)
 
 		if (!as_page_allocated(r, p))
 			continue;
-		if (!as_uread(w, p, AS_OFF_TOKEN, &v) && v && v != as_page_token(r, p)) {
-			if (as_page_allocated(r, p))
-				as_check_contents(w, p, "a fault in flight across its free and allocation again");
-			else
-				as_uread(w, p, AS_OFF_TOKEN, &v);
-		}
+		/* a token the page no longer has: a fault in flight across its
+		 * free; the sweep judges it with everyone parked (the BPF
+		 * worker's next MADV_DONTNEED would drop the evidence) */
+		if (!as_uread(w, p, AS_OFF_TOKEN, &v) && v && v != as_page_token(r, p))
+			as_suspect(w);
 		sched_yield();	/* the BPF worker first, whenever it can run */
 	}
 	as_fault_worker(w);

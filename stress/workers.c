@@ -115,14 +115,11 @@ void as_fault_worker(struct as_worker *w)
 		} else if (pick < 13 && v && v != as_page_token(r, p)) {
 			/* the read returned a token the page no longer has: its
 			 * fault was in flight across a free (and maybe an
-			 * allocation again).  Read it again now, before any
-			 * MADV_DONTNEED drops what that fault installed: the
-			 * contents check judges an allocated page, a free one
-			 * read through a PTE is a suspect for the sweep */
-			if (as_page_allocated(r, p))
-				as_check_contents(w, p, "a fault in flight across its free and allocation again");
-			else
-				as_uread(w, p, AS_OFF_TOKEN, &v);
+			 * allocation again).  Park everyone for a sweep now,
+			 * before the next MADV_DONTNEED drops what that fault
+			 * installed: the sweep judges it with every worker
+			 * parked, its PTE sampled and re-checked */
+			as_suspect(w);
 		}
 	}
 }
