@@ -35,7 +35,7 @@ LIB_OBJS  := $(patsubst %.c,$(OUT)/%.o,$(LIB_SRCS))
 UNIT_SRCS := $(wildcard tests/unit_*.c)
 UNIT_BINS := $(patsubst tests/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps vm-deps run check unit bench static vm-check selftest mutants kernels clean FORCE
+.PHONY: all deps vm-deps run check unit bench peers static vm-check selftest mutants kernels clean FORCE
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -171,6 +171,23 @@ $(OUT)/bench/overhead-static: bench/overhead.c $(OUT)/libarena-stress.a
 	@mkdir -p $(dir $@)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -static -o $@ $< $(OUT)/libarena-stress.a -lbpf -luring -lelf -lz -lzstd -lpthread
+
+# The peers of bench/vm-ttd.sh (bench/peer/NAME.bpf.c + NAME.c): upstream
+# arena selftests' logic, written again as stand-alone libbpf programs
+# (no engine code), static for the VM.
+PEER_SRCS := $(wildcard bench/peer/*.bpf.c)
+PEERS     := $(patsubst bench/peer/%.bpf.c,$(OUT)/bench/peer/%,$(PEER_SRCS))
+$(OUT)/bench/peer/%.bpf.o: bench/peer/%.bpf.c $(OUT)/vmlinux.h
+	@mkdir -p $(dir $@)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(OUT) -MMD -MP -MF $(@:.o=.d) -c $< -o $@
+$(OUT)/bench/peer/%.skel.h: $(OUT)/bench/peer/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
+$(OUT)/bench/peer/%: bench/peer/%.c $(OUT)/bench/peer/%.skel.h
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(WARN) -I$(OUT)/bench/peer -static -o $@ $< -lbpf -lelf -lz -lzstd -lpthread
+peers: $(PEERS)
 
 bench: arena-stress $(OUT)/bench/overhead
 	OUT=$(OUT) bash bench/run.sh

@@ -85,7 +85,8 @@ void as_churn_worker(struct as_worker *w)
  * recently allocated page or any page; scribbles in the scratch half. */
 void as_fault_worker(struct as_worker *w)
 {
-	const struct as_arena *a = as_arena(as_run_of(w));
+	struct as_run *r = as_run_of(w);
+	const struct as_arena *a = as_arena(r);
 	uint32_t dead = UINT32_MAX;	/* victim that faulted: already freed */
 	uint64_t v;
 
@@ -94,16 +95,31 @@ void as_fault_worker(struct as_worker *w)
 
 		if (pick < 13) {
 			p = as_victim(w);
-			if (p == dead)
-				continue;	/* wait for the next victim */
+			if (p == dead) {
+				/* wait for the next victim, or for this one to be
+				 * allocated again (a hot loop re-allocates it) */
+				if (!as_page_allocated(r, p))
+					continue;
+				dead = UINT32_MAX;
+			}
 			madvise(as_page_addr(a, p), AS_PAGE_SIZE, MADV_DONTNEED);
 			as_count(w, C_MADV, 1);
 		} else {
 			p = pick < 15 ? as_hot_pick(w) : as_rand_below(w, a->npages);
 		}
-		if (pick == 14)
+		if (pick == 14) {
 			as_uwrite(w, p, AS_SCRATCH_OFF + 8 * as_rand_below(w, AS_SCRATCH_WORDS), as_rand(w));
-		else if (as_uread(w, p, AS_OFF_TOKEN, &v) && pick < 13)
-			dead = p;
+		} else if (as_uread(w, p, AS_OFF_TOKEN, &v)) {
+			if (pick < 13)
+				dead = p;
+		} else if (pick < 13 && v && v != as_page_token(r, p)) {
+			/* the read returned a token the page no longer has: its
+			 * fault was in flight across a free (and maybe an
+			 * allocation again).  Park everyone for a sweep now,
+			 * before the next MADV_DONTNEED drops what that fault
+			 * installed: the sweep judges it with every worker
+			 * parked, its PTE sampled and re-checked */
+			as_suspect(w);
+		}
 	}
 }

@@ -90,6 +90,9 @@ void as_watch_lock(struct as_watch *wl);
 void as_watch_unlock(struct as_watch *wl);
 /* Classification suffix for a violation on page p (early_reuse), or "". */
 const char *as_reuse_note(const struct as_run *r, uint32_t p);
+/* What the PTE samples around page p's last free saw, and what that says of
+ * how a stale PTE (pfn stale_pfn) got there (sweep.c). */
+const char *as_free_history(struct as_run *r, uint32_t p, uint64_t stale_pfn, char *buf, size_t len);
 
 /* One worker thread (BPF churn or user side). */
 struct as_worker {
@@ -159,6 +162,7 @@ struct as_run {
 	_Atomic bool quiesce;
 	_Atomic int parked __attribute__((aligned(64)));
 	_Atomic uint64_t suspects;	/* post-free checks that asked for a sweep */
+	_Atomic uint64_t sweep_hold_ns;	/* no periodic sweep before this (as_hold_sweeps); suspects still sweep */
 	pthread_mutex_t qlock;
 	pthread_cond_t qcond;
 

@@ -167,6 +167,14 @@ void as_suspect(struct as_worker *w)
 	atomic_store(&w->run->quiesce, true);
 }
 
+void as_hold_sweeps(struct as_worker *w, uint32_t ms)
+{
+	uint64_t until = w->run->t0 + ms * 1000000ULL, cur = atomic_load(&w->run->sweep_hold_ns);
+
+	while (until > cur && !atomic_compare_exchange_weak(&w->run->sweep_hold_ns, &cur, until))
+		;
+}
+
 /* An arena access never earns SIGBUS: a free page gives SIGSEGV (with
  * BPF_F_SEGV_ON_FAULT), an allocated one maps.  SIGBUS means the fault
  * handler itself failed (VM_FAULT_SIGBUS), e.g. it could not take its lock.
@@ -628,6 +636,7 @@ int as_check_contents(struct as_worker *w, uint32_t p, const char *what)
 	{
 		struct as_violation viol = {.kind = V_COHERENCE, .pgoff = p};
 		uint64_t v2 = 0, vb;
+		char hist[360] = "";
 		int sig2, perr;
 
 		/* confirm: which page did we read, and does a fresh fault read
@@ -642,6 +651,8 @@ int as_check_contents(struct as_worker *w, uint32_t p, const char *what)
 		if (unmap_raced(w, m0))	/* the re-check too */
 			return 0;
 		viol.confirmed = !sig2 && v2 == t0;
+		if (viol.confirmed && viol.pfn_after != viol.pfn_user)
+			as_free_history(r, p, viol.pfn_user, hist, sizeof(hist));
 		snprintf(viol.saw, sizeof(viol.saw), "after %s, user reads token %#" PRIx64
 			 " from a page BPF allocated with token %#" PRIx64 " and still owns; re-read after "
 			 "MADV_DONTNEED: %#" PRIx64 "%s; BPF reads %#" PRIx64 "%s", what, v, t0, v2,
@@ -649,9 +660,13 @@ int as_check_contents(struct as_worker *w, uint32_t p, const char *what)
 		snprintf(viol.classify, sizeof(viol.classify), "contents did not persist across %s: %s%s", what,
 			 !viol.confirmed ? "not explained by a stale PTE"
 			 : viol.pfn_after != viol.pfn_user ? "the user PTE mapped another page than the arena's "
-				"(a stale PTE); a fresh fault maps the arena's page"
+				"(an orphaned user PTE, on a page the arena no longer has at this address); a fresh "
+				"fault maps the arena's page"
 			 : "a stale PTE, already replaced by another thread before its PFN was sampled; "
 			   "a fresh fault maps the arena's page", as_reuse_note(r, p));
+		if (hist[0])
+			snprintf(viol.classify + strlen(viol.classify), sizeof(viol.classify) - strlen(viol.classify),
+				 "; %s", hist);
 		as_violation(r, &viol);
 	}
 	return 1;

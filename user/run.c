@@ -442,7 +442,7 @@ static void run_loop(struct as_run *r, double duration_s, struct as_kwatch *kw, 
 		if (now >= t_end || atomic_load(&as_interrupted) ||
 		    (o->stop_on_violation && r->rep->nviol))	/* also found by children */
 			break;
-		if (atomic_load(&r->suspects) || now >= t_sweep) {
+		if (atomic_load(&r->suspects) || (now >= t_sweep && now >= atomic_load(&r->sweep_hold_ns))) {
 			atomic_store(&r->suspects, 0);
 			as_sweep(r);
 			t_sweep = as_now_ns() + o->sweep_ms * 1000000ULL;

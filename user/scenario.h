@@ -184,6 +184,10 @@ uint32_t as_hot_pick(struct as_worker *w);	/* a recently allocated page */
 uint32_t as_victim(struct as_worker *w);	/* the page a BPF worker frees next */
 void as_announce_victim(struct as_worker *w, uint32_t pgoff);
 void as_suspect(struct as_worker *w);		/* ask for an immediate sweep */
+/* No periodic sweep (--sweep-ms) until ms after the workers' start: a phase
+ * whose own checks judge every op at once (stress/fault_free.c) keeps its
+ * CPU time; a suspect (as_suspect) still sweeps at once. */
+void as_hold_sweeps(struct as_worker *w, uint32_t ms);
 
 /* ---- the page table ---- */
 

@@ -17,7 +17,7 @@
 
 /* What the last free of page p saw, and what that says about how the stale
  * PTE (pfn stale_pfn) got there.  Only states what was observed. */
-static const char *free_history(struct as_run *r, uint32_t p, uint64_t stale_pfn, char *buf, size_t len)
+const char *as_free_history(struct as_run *r, uint32_t p, uint64_t stale_pfn, char *buf, size_t len)
 {
 	struct as_page *pg = &r->pages[p];
 	const char *how;
@@ -63,7 +63,7 @@ static void confirm(struct as_run *r, struct as_violation *v, const struct as_vi
 		snprintf(v->classify, sizeof(v->classify), "MADV_DONTNEED failed: %s", strerror(-err));
 		return;
 	}
-	free_history(r, p, view->pfn, hist, sizeof(hist));
+	as_free_history(r, p, view->pfn, hist, sizeof(hist));
 	if (view->allocated) {
 		struct as_op op = {.op = AS_OP_PEEK, .pgoff = p};
 
