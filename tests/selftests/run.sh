@@ -79,7 +79,7 @@ for t in $PAIRS; do
 	cp "$top/tests/selftests/prog_tests/$t.c" "$ST/prog_tests/"
 done
 mkdir -p "$ST/progs/arena_stress"
-cp "$top/bpf/arena_stress.bpf.c" "$top/bpf/arena_stress.h" "$ST/progs/arena_stress/"
+cp "$top/bpf/arena_stress.bpf.c" "$top/bpf/arena_stress.h" "$top/bpf/arena_bpf.h" "$ST/progs/arena_stress/"
 echo "selftest: installed progs/ and prog_tests/ {${PAIRS// /,}}.c (+ progs/arena_stress/) in $ST"
 
 # ---- the tree's libbpf and headers, vmlinux.h of the running kernel ----
