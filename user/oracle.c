@@ -332,6 +332,30 @@ static int memcg_home(char *dir, size_t len)
 	return found;
 }
 
+/* A counter of memory.stat in the memory cgroup as_memcg_usage() reads
+ * (cgroup v2: "slab" is every slab object charged to it); -1 without one. */
+long long as_memcg_stat(const char *key)
+{
+	char dir[512], path[600], line[256];
+	size_t n = strlen(key);
+	const char *file;
+	long long v = -1;
+	FILE *f;
+
+	if (!memcg_find(dir, sizeof(dir), &file))
+		return -1;
+	snprintf(path, sizeof(path), "%s/memory.stat", dir);
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, n) && line[n] == ' ') {
+			v = strtoll(line + n + 1, NULL, 10);
+			break;
+		}
+	if (f)
+		fclose(f);
+	return v;
+}
+
 long long as_memcg_usage(void)
 {
 	char dir[512], path[600], buf[64];

@@ -116,6 +116,7 @@ long long as_map_memlock(int map_fd);
 /* Leak oracle: memory charged to this process's memory cgroup (v2
  * memory.current or v1 memory.usage_in_bytes), -1 when unavailable. */
 long long as_memcg_usage(void);
+long long as_memcg_stat(const char *key);
 /* as_memcg_usage(), or (no memcg) the system's MemTotal - MemFree: user/scenario.h */
 /* Move this process into a new child memory cgroup of its own, so the leak
  * oracle sees only its own charges (made = the directory, for rmdir later).

@@ -67,10 +67,12 @@ static long long settle(long long (*usage)(void), long long base, long long tol)
 	return now;
 }
 
+static long long slab0 = -1;	/* memory.stat "slab" at the baseline */
+
 static void leak_check(struct as_run *r, long long base)
 {
 	struct as_violation v = {.kind = V_LEAK};
-	long long now;
+	long long now, slab;
 
 	if (base < 0)
 		return;
@@ -83,8 +85,10 @@ static void leak_check(struct as_run *r, long long base)
 		       (now - base) / 1024, AS_LEAK_TOLERANCE / 1024);
 	if (now - base <= AS_LEAK_TOLERANCE)
 		return;
+	slab = as_memcg_stat("slab");
 	snprintf(v.saw, sizeof(v.saw), "memory cgroup usage %+lld KiB above the baseline 2 s after teardown "
-		 "(tolerance %lld KiB): pages not returned", (now - base) / 1024, AS_LEAK_TOLERANCE / 1024);
+		 "(tolerance %lld KiB; slab objects %+lld KiB of it): pages not returned", (now - base) / 1024,
+		 AS_LEAK_TOLERANCE / 1024, slab >= 0 && slab0 >= 0 ? (slab - slab0) / 1024 : 0);
 	as_violation(r, &v);
 }
 
@@ -600,6 +604,7 @@ int as_run_scenario(const struct as_scenario *sc, const struct as_opts *o, uint6
 	 * charged at creation and freed with it) */
 	malloc_trim(0);
 	memcg0 = as_memcg_usage();
+	slab0 = as_memcg_stat("slab");
 	if (run_setup(r, why, len)) {
 		rep->status = AS_FAILED;
 		snprintf(rep->why, sizeof(rep->why), "%s", why);
@@ -635,6 +640,13 @@ int as_run_scenario(const struct as_scenario *sc, const struct as_opts *o, uint6
 	}
 	started = run_start(r, t_begin, why, len) == 0;
 	run_loop(r, duration_s, &kw, &cov);
+	if (r->deferred && o->verbose) {
+		uint64_t ws, wd;
+
+		if (as_cov_free_worker(&cov, r->arena_id, &ws, &wd))
+			printf("deferred frees: arena %u's free worker ran %" PRIu64 " times (%" PRIu64 " done)\n",
+			       r->arena_id, ws, wd);
+	}
 	run_teardown(r, started, &kw, &cov);
 	run_report(r, started, why);
 	/* from here only the arena's teardown and the leak oracle: a process
