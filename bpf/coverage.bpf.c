@@ -18,8 +18,8 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
-#include <bpf/bpf_core_read.h>
 #include "arena_stress.h"
+#include "arena_worker.h"
 
 #define PF_IO_WORKER 0x00000010	/* include/linux/sched.h */
 
@@ -39,21 +39,13 @@ struct {
 	__type(value, struct as_worker_runs);
 } worker_runs SEC(".maps");
 
-/* struct bpf_arena of 7.x (kernel/bpf/arena.c), as far as it is used here */
-struct bpf_arena___7x {
-	struct bpf_map map;
-	struct work_struct free_work;
-} __attribute__((preserve_access_index));
-
 static struct as_worker_runs *worker_runs_of(struct work_struct *work)
 {
 	struct as_worker_runs zero = {}, *w;
-	__u32 id;
+	__u32 id = as_worker_arena_id(work);
 
-	if (!bpf_core_field_exists(struct bpf_arena___7x, free_work))
+	if (!id)
 		return 0;
-	id = BPF_CORE_READ((struct bpf_arena___7x *)((void *)work -
-		bpf_core_field_offset(struct bpf_arena___7x, free_work)), map.id);
 	w = bpf_map_lookup_elem(&worker_runs, &id);
 	if (w)
 		return w;

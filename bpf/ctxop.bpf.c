@@ -41,6 +41,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_endian.h>
 #include "arena_bpf.h"
+#include "arena_worker.h"
 #include "ctxop_req.h"
 
 #define AS_CLOCK_MONOTONIC 1
@@ -322,17 +323,22 @@ int as_ctx_peek(struct as_ctx_arm *a)
 
 /* ---- the deferred free worker's runs ---- */
 
+/* the arena map's id (user space sets it): only its worker's runs count */
+const volatile __u32 fw_arena_id;
+
 SEC("fentry/arena_free_worker")
-int BPF_PROG(as_ctx_fw_in)
+int BPF_PROG(as_ctx_fw_in, struct work_struct *work)
 {
-	__sync_fetch_and_add(&fw.started, 1);
+	if (as_worker_arena_id(work) == fw_arena_id)
+		__sync_fetch_and_add(&fw.started, 1);
 	return 0;
 }
 
 SEC("fexit/arena_free_worker")
-int BPF_PROG(as_ctx_fw_out)
+int BPF_PROG(as_ctx_fw_out, struct work_struct *work)
 {
-	__sync_fetch_and_add(&fw.finished, 1);
+	if (as_worker_arena_id(work) == fw_arena_id)
+		__sync_fetch_and_add(&fw.finished, 1);
 	return 0;
 }
 

@@ -143,7 +143,13 @@ static int open_load(enum as_ctx_kind k, bool fw, int map_fd, uint64_t ubase, ch
 	}
 	err = 0;
 	if (map_fd >= 0) {
+		struct bpf_map_info info = {0};
+		__u32 ilen = sizeof(info);
+
 		s->rodata->as_ubase = ubase;
+		/* its arena's free worker only: other arenas' run beside it */
+		if (!bpf_map_get_info_by_fd(map_fd, &info, &ilen))
+			s->rodata->fw_arena_id = info.id;
 		err = bpf_map__reuse_fd(s->maps.arena, map_fd);
 	}
 	if (!err)
