@@ -356,6 +356,25 @@ long long as_memcg_stat(const char *key)
 	return v;
 }
 
+int as_memcg_stat_all(struct as_memstat *m, int max)
+{
+	char dir[512], path[600], line[256];
+	const char *file;
+	int n = 0;
+	FILE *f;
+
+	if (!memcg_find(dir, sizeof(dir), &file))
+		return 0;
+	snprintf(path, sizeof(path), "%s/memory.stat", dir);
+	f = fopen(path, "r");
+	while (f && n < max && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%47s %lld", m[n].key, &m[n].val) == 2)
+			n++;
+	if (f)
+		fclose(f);
+	return n;
+}
+
 long long as_memcg_usage(void)
 {
 	char dir[512], path[600], buf[64];

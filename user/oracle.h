@@ -117,6 +117,12 @@ long long as_map_memlock(int map_fd);
  * memory.current or v1 memory.usage_in_bytes), -1 when unavailable. */
 long long as_memcg_usage(void);
 long long as_memcg_stat(const char *key);
+/* Every counter of that memory.stat: how many (at most max) */
+struct as_memstat {
+	char key[48];
+	long long val;
+};
+int as_memcg_stat_all(struct as_memstat *m, int max);
 /* as_memcg_usage(), or (no memcg) the system's MemTotal - MemFree: user/scenario.h */
 /* Move this process into a new child memory cgroup of its own, so the leak
  * oracle sees only its own charges (made = the directory, for rmdir later).
