@@ -26,7 +26,10 @@ KINDS=${AS_FIX_KINDS:-asis fixed ctl-delay-window}
 mkdir -p "$OUT"
 cd "$top" || exit 2
 [ -x arena-stress-static ] || make -s static || exit 2
-SC=${AS_FIX_SC:-$(./arena-stress-static --list 2>/dev/null | awk 'NR > 1 && !/reason:/ {print $1}' | paste -sd, -)}
+# every scenario of the table (the rows after its header) that runs unnamed, but
+# iter-vma, whose recursive mmap_lock is upstream's and hangs a fixed kernel too
+SC=${AS_FIX_SC:-$(./arena-stress-static --list 2>/dev/null | awk 'h && NF && !/\[only with -s\]/ && $1 != "iter-vma" {print $1}
+	$1 == "scenario" {h = 1}' | paste -sd, -)}
 nsc=$(tr ',' '\n' <<<"$SC" | wc -l)
 # shellcheck disable=SC2086
 bash tests/kernel/build.sh $KINDS >"$OUT/images" || exit 2

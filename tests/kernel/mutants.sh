@@ -5,7 +5,8 @@
 #   AS_MUT_SECS   guest seconds of the default VM invocation (default 10)
 #   AS_MUT_SERIAL=1  the scenarios one after another (--unsafe -d SECS) instead of
 #                 the default VM invocation --unsafe -P -d SECS (every scenario at
-#                 once, SECS each: a kill's time is its scenario's own)
+#                 once, SECS each: a kill's time is its scenario's own); both
+#                 leave out iter-vma (an upstream deadlock; see below)
 #   AS_MUT_RUNS   runs of the fixed base and of each negative control (default 3)
 #   AS_MUT_OUT    results file (default tests/kernel/results-<version>[-scx].txt)
 #   AS_MUT_SCX=1  the scx kernels (build.sh --scx: sched_ext and ORC), where the
@@ -47,7 +48,14 @@ dbg=${AS_MUT_DEBUG:+--debug}
 bash "$here/build.sh" $dbg $scx fixed "${names[@]}" >"$work/images" || exit 2
 ver=$(bash "$top/scripts/ksrc.sh" >/dev/null && make -s -C "$(bash "$top/scripts/ksrc.sh")" kernelversion)
 OUTF=${AS_MUT_OUT:-$here/results-$ver${dbg:+-debug}${scx:+-scx}.txt}
-if [ -n "${AS_MUT_SERIAL:-}" ]; then defargs=(--unsafe -d "$SECS"); else defargs=(--unsafe -P -d "$SECS"); fi
+# every scenario but iter-vma: its recursive mmap_lock (an upstream deadlock the
+# series does not touch, findings/observations/) hangs the fixed base too, and under
+# -P it wedges the other scenarios' trampoline updates
+# (the rows after the table's header; not those that run only when named, as nomem)
+sc=$("$work/arena-stress-static" --list 2>/dev/null | awk 'h && NF && !/\[only with -s\]/ && $1 != "iter-vma" {print $1}
+	$1 == "scenario" {h = 1}' | paste -sd, -)
+[ -n "$sc" ] || { echo "mutants: arena-stress --list gave no scenario" >&2; exit 2; }
+if [ -n "${AS_MUT_SERIAL:-}" ]; then defargs=(--unsafe -d "$SECS" -s "$sc"); else defargs=(--unsafe -P -d "$SECS" -s "$sc"); fi
 
 # one VM run: prints "VERDICT<TAB>BY<TAB>FIRST_S<TAB>SCENARIO<TAB>WORK", judged
 # against the mutant's expect line (mutate.py verdict: a kill is an expected
