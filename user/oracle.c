@@ -336,24 +336,13 @@ static int memcg_home(char *dir, size_t len)
  * (cgroup v2: "slab" is every slab object charged to it); -1 without one. */
 long long as_memcg_stat(const char *key)
 {
-	char dir[512], path[600], line[256];
-	size_t n = strlen(key);
-	const char *file;
-	long long v = -1;
-	FILE *f;
+	struct as_memstat m[96];
+	int n = as_memcg_stat_all(m, 96);
 
-	if (!memcg_find(dir, sizeof(dir), &file))
-		return -1;
-	snprintf(path, sizeof(path), "%s/memory.stat", dir);
-	f = fopen(path, "r");
-	while (f && fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, n) && line[n] == ' ') {
-			v = strtoll(line + n + 1, NULL, 10);
-			break;
-		}
-	if (f)
-		fclose(f);
-	return v;
+	for (int i = 0; i < n; i++)
+		if (!strcmp(m[i].key, key))
+			return m[i].val;
+	return -1;
 }
 
 int as_memcg_stat_all(struct as_memstat *m, int max)
