@@ -23,6 +23,9 @@
  * page), check they fault.  The user workers mmap and munmap an anonymous
  * page in a loop.  May leave the scenario process unkillable: VM only.
  */
+#include <limits.h>
+#include <malloc.h>
+#include <stdlib.h>
 #include <sys/mman.h>
 #include "ctxop.h"
 
@@ -34,6 +37,15 @@ static int iter_probe(const struct as_opts *o, char *why, size_t len)
 
 static int iter_setup(struct as_run *r)
 {
+	/* No thread of this process may take mmap_lock for writing behind the
+	 * iterator but the writers themselves (-u 0, the control, has none): so
+	 * malloc must not brk or mmap while it runs.  One malloc arena, a heap
+	 * that grows in 16 MiB steps and never shrinks, grown now. */
+	mallopt(M_ARENA_MAX, 1);
+	mallopt(M_TRIM_THRESHOLD, INT_MAX);
+	mallopt(M_MMAP_THRESHOLD, 32 << 20);
+	mallopt(M_TOP_PAD, 16 << 20);
+	free(malloc(1 << 20));
 	return as_ctx_setup(r, AS_CTX_ITER);
 }
 
